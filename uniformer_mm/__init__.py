@@ -1,0 +1,16 @@
+"""uniformer-mm: UniFormer (V1) and UniFormerV2 for mmaction2 and mmpretrain.
+
+Importing this package (directly or through a config's ``custom_imports``)
+applies the stack fixes in :mod:`uniformer_mm.compat` and registers our
+backbones, heads, transforms, hooks and optimizer constructors into the
+mmaction2 (video) and mmpretrain (image) registries.
+"""
+from . import compat
+
+compat.apply()
+
+from .version import __version__  # noqa: E402
+
+from . import models  # noqa: E402,F401
+
+__all__ = ['__version__', 'compat']

@@ -1,0 +1,312 @@
+"""Fixes for known breakages of the PyPI OpenMMLab stack, in one place.
+
+Every fix here
+
+* checks first whether the environment is healthy and is a no-op if it is,
+* logs once (through the ``uniformer_mm.compat`` logger) what it changed,
+* is covered by ``tests/test_compat.py`` with a test that fails without it.
+
+:func:`apply` runs all of them and is called on ``import uniformer_mm``, so a
+config that names ``uniformer_mm`` in ``custom_imports`` gets them too. The
+fixes are:
+
+``mmaction_drn``
+    The mmaction2 1.2.0 wheel ships without ``mmaction/models/localizers/drn``
+    although ``mmaction/models/localizers/__init__.py`` imports it, so
+    ``import mmaction.models`` (and with it every mmaction2 model) fails. We
+    register a placeholder package whose ``DRN`` raises a clear error when it
+    is built; every other mmaction2 model then imports normally.
+``torchvision``
+    mmpretrain imports torchvision at module level in its transforms, metrics
+    and box utilities but does not depend on it. Where torchvision is missing,
+    or installed but unusable (the PyPI wheel for a CUDA torch on a CPU torch
+    fails with ``operator torchvision::nms does not exist``), a placeholder
+    package is put in its place. Nothing of it works: every attribute is a
+    class that raises an error naming the reason when it is instantiated or
+    called. Our own pipelines never use torchvision.
+``torch_load``
+    torch >= 2.6 loads with ``weights_only=True`` by default, which rejects
+    the mmengine checkpoint contents (``HistoryBuffer``, numpy arrays and
+    scalars in the message hub). We keep the safe loader and allow-list
+    exactly those types with ``torch.serialization.add_safe_globals``.
+``dist_cpu``
+    mmengine 0.10.7's pytorch/slurm launchers call ``torch.cuda.set_device``
+    unconditionally (fails on CPU torch), and the runner wraps models in DDP
+    with ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. On a
+    machine without CUDA we initialise the process group without touching
+    CUDA (``nccl`` becomes ``gloo``) and drop ``device_ids``.
+"""
+import functools
+import importlib.util
+import logging
+import os
+import sys
+import types
+
+logger = logging.getLogger('uniformer_mm.compat')
+
+#: Names of the fixes applied in this process, with a one-line reason each.
+APPLIED = {}
+
+
+def _note(name, message):
+    if name not in APPLIED:
+        APPLIED[name] = message
+        try:  # into the mmengine log of the current run
+            from mmengine.logging import print_log
+            print_log(f'uniformer_mm.compat[{name}]: {message}',
+                      logger='current', level=logging.INFO)
+        except ImportError:  # pragma: no cover - mmengine is a dependency
+            logger.warning('uniformer_mm.compat[%s]: %s', name, message)
+
+
+# --------------------------------------------------------------------------
+# mmaction2 1.2.0 without localizers/drn
+# --------------------------------------------------------------------------
+_DRN_PKG = 'mmaction.models.localizers.drn'
+
+
+def _mmaction_drn_missing():
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or spec.origin is None:
+        return False  # mmaction2 not installed: nothing to fix
+    pkg_dir = os.path.dirname(spec.origin)
+    drn_dir = os.path.join(pkg_dir, 'models', 'localizers', 'drn')
+    return not os.path.isdir(drn_dir) and _DRN_PKG not in sys.modules
+
+
+def fix_mmaction_drn():
+    """Make ``import mmaction.models`` work when the DRN package is absent."""
+    if not _mmaction_drn_missing():
+        return False
+    from mmaction.registry import MODELS
+    import torch.nn as nn
+
+    class DRN(nn.Module):
+        """Placeholder for mmaction2's DRN localizer, absent from the wheel."""
+
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError(
+                'DRN is not available: the installed mmaction2 package lacks '
+                'mmaction/models/localizers/drn (a packaging bug of the '
+                'mmaction2 1.2.0 wheel). Install mmaction2 from source to '
+                'use DRN.')
+
+    pkg = types.ModuleType(_DRN_PKG)
+    pkg.__path__ = []  # a package, so that ``drn.drn`` resolves
+    pkg.__file__ = __file__
+    mod = types.ModuleType(_DRN_PKG + '.drn')
+    mod.__file__ = __file__
+    mod.DRN = DRN
+    pkg.drn = mod
+    sys.modules[_DRN_PKG] = pkg
+    sys.modules[_DRN_PKG + '.drn'] = mod
+    if 'DRN' not in MODELS.module_dict:
+        MODELS.register_module(name='DRN', module=DRN)
+    _note('mmaction_drn',
+          'mmaction2 lacks models/localizers/drn; registered a placeholder '
+          'DRN so that mmaction.models imports (building DRN raises).')
+    return True
+
+
+# --------------------------------------------------------------------------
+# torchvision missing or unusable
+# --------------------------------------------------------------------------
+_TV_MODULES = ('torchvision', 'torchvision.transforms',
+               'torchvision.transforms.functional',
+               'torchvision.transforms.transforms', 'torchvision.ops',
+               'torchvision.ops.boxes')
+
+
+class _UnavailableMeta(type):
+    """Every attribute of an unavailable torchvision object is unavailable."""
+
+    def __getattr__(cls, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _unavailable(f'{cls.__qualname__}.{name}', cls._reason)
+
+
+def _unavailable(qualname, reason):
+
+    def _raise(self, *args, **kwargs):
+        raise RuntimeError(
+            f'torchvision is not usable in this environment ({reason}); '
+            f'`{qualname}` was called. uniformer_mm pipelines do not need '
+            'torchvision; install a torchvision build that matches your '
+            'torch to use torchvision transforms.')
+
+    return _UnavailableMeta(qualname.rsplit('.', 1)[-1], (), {
+        '__init__': _raise,
+        '__call__': _raise,
+        '__qualname__': qualname,
+        '_reason': reason,
+    })
+
+
+class _UnavailableModule(types.ModuleType):
+
+    def __init__(self, name, reason):
+        super().__init__(name)
+        self.__spec__ = importlib.util.spec_from_loader(name, loader=None)
+        self.__path__ = []
+        self.__file__ = __file__
+        self._reason = reason
+        self.__version__ = '0.0.0+unavailable'
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _unavailable(f'{self.__name__}.{name}', self._reason)
+
+    def __dir__(self):
+        return []
+
+
+def _torchvision_problem():
+    """Return why torchvision cannot be used, or None if it imports fine."""
+    if isinstance(sys.modules.get('torchvision'), _UnavailableModule):
+        return None  # already replaced
+    try:
+        import torchvision  # noqa: F401
+        import torchvision.ops.boxes  # noqa: F401
+        import torchvision.transforms.functional  # noqa: F401
+    except Exception as e:  # ModuleNotFoundError, RuntimeError of C++ ops
+        for key in list(sys.modules):
+            if key == 'torchvision' or key.startswith('torchvision.'):
+                del sys.modules[key]
+        return f'{type(e).__name__}: {e}'.splitlines()[0]
+    return None
+
+
+def fix_torchvision():
+    """Let mmpretrain import where torchvision is missing or broken."""
+    reason = _torchvision_problem()
+    if reason is None:
+        return False
+    modules = {name: _UnavailableModule(name, reason) for name in _TV_MODULES}
+    for name, module in modules.items():
+        parent, _, child = name.rpartition('.')
+        if parent:
+            setattr(modules[parent], child, module)
+        sys.modules[name] = module
+    _note('torchvision',
+          f'torchvision cannot be imported ({reason}); installed a '
+          'placeholder so that mmpretrain imports (using it raises).')
+    return True
+
+
+# --------------------------------------------------------------------------
+# torch.load(weights_only=True) and mmengine checkpoints
+# --------------------------------------------------------------------------
+def _checkpoint_safe_globals():
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtype_classes = [type(np.dtype(t)) for t in (
+        np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
+        np.int64, np.uint8, np.bool_)]
+    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+            *dtype_classes]
+
+
+def fix_torch_load():
+    """Allow-list the types of mmengine checkpoints for the safe loader."""
+    import torch
+    ser = torch.serialization
+    if not hasattr(ser, 'add_safe_globals'):
+        return False  # torch < 2.4: weights_only is not the default anyway
+    wanted = _checkpoint_safe_globals()
+    present = set(map(id, ser.get_safe_globals()))
+    missing = [g for g in wanted if id(g) not in present]
+    if not missing:
+        return False
+    ser.add_safe_globals(missing)
+    _note('torch_load',
+          'allow-listed mmengine checkpoint types (HistoryBuffer, numpy '
+          'arrays/scalars) for torch.load(weights_only=True).')
+    return True
+
+
+# --------------------------------------------------------------------------
+# torch.distributed on CPU-only machines
+# --------------------------------------------------------------------------
+def _cpu_only():
+    import torch
+    return not torch.cuda.is_available()
+
+
+def fix_dist_cpu():
+    """Make mmengine's launchers and DDP wrapper work on CPU-only machines."""
+    import torch
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import distributed as ddp_mod
+    if getattr(dist_utils, '_uniformer_mm_patched', False):
+        return False
+    original_init = dist_utils._init_dist_pytorch
+    original_slurm = dist_utils._init_dist_slurm
+
+    @functools.wraps(original_init)
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if not _cpu_only() or init_backend != 'torch':
+            return original_init(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+            _note('dist_backend', 'no CUDA device: using the gloo backend '
+                  'instead of nccl.')
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    @functools.wraps(original_slurm)
+    def init_dist_slurm(backend, port=None, init_backend='torch', **kwargs):
+        if not _cpu_only() or init_backend != 'torch':
+            return original_slurm(backend, port=port,
+                                  init_backend=init_backend, **kwargs)
+        # Same environment as mmengine's slurm launcher, without CUDA.
+        import subprocess
+        proc_id = int(os.environ['SLURM_PROCID'])
+        ntasks = int(os.environ['SLURM_NTASKS'])
+        node_list = os.environ['SLURM_NODELIST']
+        addr = subprocess.getoutput(
+            f'scontrol show hostname {node_list} | head -n1')
+        if port is not None:
+            os.environ['MASTER_PORT'] = str(port)
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ.setdefault('MASTER_ADDR', addr)
+        os.environ['WORLD_SIZE'] = str(ntasks)
+        os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+        os.environ['RANK'] = str(proc_id)
+        torch_dist.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    ddp_cls = ddp_mod.MMDistributedDataParallel
+    original_ddp_init = ddp_cls.__init__
+
+    @functools.wraps(original_ddp_init)
+    def ddp_init(self, module, detect_anomalous_params=False, **kwargs):
+        if _cpu_only() and kwargs.get('device_ids') is not None:
+            kwargs['device_ids'] = None
+            _note('ddp_device_ids', 'no CUDA device: DDP wraps the CPU model '
+                  'with device_ids=None.')
+        original_ddp_init(self, module,
+                          detect_anomalous_params=detect_anomalous_params,
+                          **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    dist_utils._init_dist_slurm = init_dist_slurm
+    ddp_cls.__init__ = ddp_init
+    dist_utils._uniformer_mm_patched = True
+    del torch
+    return True
+
+
+def apply():
+    """Apply every fix (idempotent). Returns the names applied so far."""
+    fix_torchvision()
+    fix_mmaction_drn()
+    fix_torch_load()
+    fix_dist_cpu()
+    return dict(APPLIED)
