@@ -14,3 +14,4 @@ from .version import __version__  # noqa: E402
 from . import models  # noqa: E402,F401
 
 __all__ = ['__version__', 'compat']
+from . import datasets  # noqa: E402,F401

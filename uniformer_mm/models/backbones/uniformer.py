@@ -1,0 +1,375 @@
+"""UniFormer (V1) backbones: image (mmpretrain) and video (mmaction2).
+
+One network, :class:`UniFormerNet`, built with 2D operators for images and 3D
+operators for videos. It is registered twice:
+
+* ``UniFormer`` in mmpretrain's ``MODELS`` (images, ``(B, 3, H, W)``),
+* ``UniFormerVideo`` in mmaction2's ``MODELS`` (videos, ``(B, 3, T, H, W)``;
+  mmaction2 already registers its own port under the name ``UniFormer``).
+
+Parameter names are the official ones (``patch_embed1..4``, ``blocks1..4``,
+``norm``, ``cls_token``, ``cls_upsample``), so an official state dict loads
+with ``strict=True`` once its classifier keys (``head``, ``aux_head``,
+``head_cls``, ``norm_cls``) are moved to the head; see
+:mod:`uniformer_mm.checkpoint`.
+
+Papers: UniFormer (ICLR 2022, arXiv:2201.04676) and its TPAMI extension with
+the light "hourglass" models (arXiv:2201.09450).
+"""
+import copy
+from typing import Dict, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+
+from ..layers import (CBlock, ConvDownsample, ConvStem, EvoSABlock,
+                      PatchEmbed, SABlock, stage_checkpoint_counts)
+
+_S = dict(depths=[3, 4, 8, 3], embed_dims=[64, 128, 320, 512])
+_SP = dict(depths=[3, 5, 9, 3], embed_dims=[64, 128, 320, 512])
+_B = dict(depths=[5, 8, 20, 7], embed_dims=[64, 128, 320, 512])
+_L = dict(depths=[5, 10, 24, 7], embed_dims=[128, 192, 448, 640])
+_XXS_PRUNE = [[1] + [0.5] * 7, [0.5] * 2]
+_XS_PRUNE = [[1] + [0.5] * 8, [0.5] * 3]
+
+#: Named variants. Keys of an entry:
+#:   depths, embed_dims, head_dim, mlp_ratio (float or 4 floats),
+#:   conv_stem (S+/light stem), layer_scale (None, 'global' = blocks 3-4
+#:   only, 'all'), layer_scale_init_value, light (hourglass: class token and
+#:   token pruning), prune_ratio/trade_off (stage 3 and 4 lists).
+#: Names ending in ``_tl`` are the token-labeling releases (pair them with
+#: ``UniFormerTokenLabelHead``); they differ from the plain ones only in
+#: head_dim (``small``/``base``: 64 in the plain code, 32 in token labeling).
+ARCH_ZOO: Dict[str, dict] = {
+    'small': dict(**_S, head_dim=64),
+    'small_plus': dict(**_SP, head_dim=32, conv_stem=True),
+    'small_plus_dim64': dict(**_SP, head_dim=64, conv_stem=True),
+    'base': dict(**_B, head_dim=64),
+    'base_ls': dict(**_B, head_dim=64, layer_scale='global'),
+    'large_ls': dict(**_L, head_dim=64, layer_scale='all'),
+    'small_tl': dict(**_S, head_dim=32),
+    'small_tl_dim64': dict(**_S, head_dim=64),
+    'small_plus_tl': dict(**_SP, head_dim=32, conv_stem=True),
+    'small_plus_tl_dim64': dict(**_SP, head_dim=64, conv_stem=True),
+    'base_tl': dict(**_B, head_dim=32),
+    'base_tl_dim64': dict(**_B, head_dim=64),
+    'large_ls_tl': dict(**_L, head_dim=64, layer_scale='all'),
+    'xxs': dict(depths=[2, 5, 8, 2], embed_dims=[56, 112, 224, 448],
+                head_dim=28, mlp_ratio=3., conv_stem=True, light=True,
+                prune_ratio=_XXS_PRUNE, trade_off=_XXS_PRUNE),
+    'xs': dict(depths=[3, 5, 9, 3], embed_dims=[64, 128, 256, 512],
+               head_dim=32, mlp_ratio=3., conv_stem=True, light=True,
+               prune_ratio=_XS_PRUNE, trade_off=_XS_PRUNE),
+}
+_ALIASES = {'s': 'small', 'b': 'base', 'l': 'large_ls', 's+': 'small_plus'}
+_ARCH_DEFAULTS = dict(mlp_ratio=4., conv_stem=False, layer_scale=None,
+                      layer_scale_init_value=1e-6, light=False,
+                      prune_ratio=None, trade_off=None)
+_ARCH_KEYS = {'depths', 'embed_dims', 'head_dim'} | set(_ARCH_DEFAULTS)
+
+
+def resolve_arch(arch: Union[str, dict]) -> dict:
+    """Return the full setting dict of an arch name or a (partial) dict."""
+    if isinstance(arch, str):
+        key = _ALIASES.get(arch.lower(), arch.lower())
+        if key not in ARCH_ZOO:
+            raise KeyError(
+                f'Unknown UniFormer arch {arch!r}. Choose one of '
+                f'{sorted(ARCH_ZOO)} or pass a dict with depths, embed_dims '
+                'and head_dim.')
+        arch = ARCH_ZOO[key]
+    if not isinstance(arch, dict):
+        raise TypeError(f'arch must be a name or a dict, got {type(arch)}')
+    unknown = set(arch) - _ARCH_KEYS
+    if unknown:
+        raise KeyError(f'Unknown keys in UniFormer arch dict: '
+                       f'{sorted(unknown)}; allowed: {sorted(_ARCH_KEYS)}')
+    missing = {'depths', 'embed_dims', 'head_dim'} - set(arch)
+    if missing:
+        raise KeyError(f'UniFormer arch dict needs {sorted(missing)}')
+    setting = dict(_ARCH_DEFAULTS, **copy.deepcopy(arch))
+    assert len(setting['depths']) == 4 and len(setting['embed_dims']) == 4, \
+        'UniFormer has 4 stages: depths and embed_dims need 4 entries'
+    if not isinstance(setting['mlp_ratio'], (list, tuple)):
+        setting['mlp_ratio'] = [setting['mlp_ratio']] * 4
+    if setting['light'] and setting['prune_ratio'] is None:
+        d3, d4 = setting['depths'][2:]
+        setting['prune_ratio'] = [[1] + [0.5] * (d3 - 1), [0.5] * d4]
+    if setting['light'] and setting['trade_off'] is None:
+        setting['trade_off'] = copy.deepcopy(setting['prune_ratio'])
+    return setting
+
+
+class UniFormerNet(BaseModule):
+    """UniFormer backbone for images (``dims=2``) or videos (``dims=3``).
+
+    Four stages at strides 4, 8, 16 and 32. Stages 1-2 are local blocks
+    (:class:`CBlock`), stages 3-4 global blocks (:class:`SABlock`, or
+    :class:`EvoSABlock` with a class token for the light models). Video
+    models halve the number of frames in the first patch embedding and keep
+    it afterwards, and attend jointly over ``T*H*W`` positions.
+
+    Args:
+        arch (str | dict): A name of :data:`ARCH_ZOO` (``'small'``,
+            ``'small_plus'``, ``'base'``, ``'base_ls'``, ``'large_ls'``,
+            ``'xxs'``, ``'xs'``, the ``*_tl`` token-labeling variants) or a
+            dict with ``depths``, ``embed_dims``, ``head_dim`` and optional
+            keys (see :data:`ARCH_ZOO`).
+        dims (int): 2 for images, 3 for videos.
+        in_channels (int): Input channels. Defaults to 3.
+        head_dim (int, optional): Override the arch's head width
+            (``num_heads = embed_dim // head_dim``).
+        layer_scale_init_value (float, optional): Override the layer-scale
+            initial value; setting it on an arch without layer scale adds
+            layer scale to the global blocks.
+        drop_rate (float): Dropout after the stem and in the MLPs.
+        attn_drop_rate (float): Attention dropout.
+        drop_path_rate (float): Stochastic depth, linearly increasing over
+            all blocks.
+        out_indices (Sequence[int]): Stages whose outputs are returned
+            (0-3). The last stage's output is normalised by ``norm`` (BN).
+        with_cp (bool | int | Sequence): Activation checkpointing, see
+            :func:`stage_checkpoint_counts` (``[0, 0, 4, 0]`` = first four
+            blocks of stage 3).
+        fp32_attention (bool): Keep ``softmax(q k^T) v`` in float32 under
+            mixed precision.
+        frozen_stages (int): Freeze the stem and the first ``n`` stages
+            (parameters and BN statistics). -1 freezes nothing.
+        init_cfg (dict | list, optional): mmengine initialisation; without a
+            ``Pretrained`` entry the official initialisation is used
+            (truncated normal std 0.02 for linear layers).
+
+    Outputs:
+        A tuple with one feature map per index of ``out_indices``. For the
+        light models the last stage's entry is ``(feature_map, cls_token)``
+        with ``cls_token`` of shape ``(B, C4)``.
+    """
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'small',
+                 dims: int = 2,
+                 in_channels: int = 3,
+                 head_dim: int = None,
+                 layer_scale_init_value: float = None,
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 out_indices: Sequence[int] = (3, ),
+                 with_cp: Union[bool, int, Sequence] = False,
+                 fp32_attention: bool = False,
+                 frozen_stages: int = -1,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        assert dims in (2, 3), f'dims must be 2 or 3, got {dims}'
+        setting = resolve_arch(arch)
+        if head_dim is not None:
+            setting['head_dim'] = head_dim
+        if layer_scale_init_value is not None:
+            setting['layer_scale_init_value'] = layer_scale_init_value
+            setting['layer_scale'] = setting['layer_scale'] or 'global'
+        self.arch_settings = setting
+        self.dims = dims
+        depths, dims_c = setting['depths'], setting['embed_dims']
+        self.embed_dims = list(dims_c)
+        self.light = setting['light']
+        hd = setting['head_dim']
+        for c in dims_c[2:]:
+            if c % hd:
+                raise ValueError(f'embed dim {c} is not divisible by '
+                                 f'head_dim {hd}')
+        self.num_heads = [c // hd for c in dims_c]
+        out_indices = [out_indices] if isinstance(out_indices,
+                                                  int) else out_indices
+        for i in out_indices:
+            assert 0 <= i < 4, f'out_indices must be in 0..3, got {i}'
+        self.out_indices = sorted(out_indices)
+        self.cp_counts = stage_checkpoint_counts(with_cp, depths)
+        self.frozen_stages = frozen_stages
+
+        self._build_embeddings(in_channels, dims_c, setting['conv_stem'])
+        self.pos_drop = nn.Dropout(drop_rate)
+
+        total = sum(depths)
+        dpr = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
+        ls = setting['layer_scale']
+        ls_value = setting['layer_scale_init_value']
+        common = dict(drop=drop_rate)
+        start = 0
+        for s in range(4):
+            blocks = []
+            for i in range(depths[s]):
+                kw = dict(common, drop_path=dpr[start + i],
+                          mlp_ratio=setting['mlp_ratio'][s])
+                if s < 2:
+                    blk = CBlock(dims, dims_c[s], layer_scale_init_value=(
+                        ls_value if ls == 'all' else None), **kw)
+                else:
+                    kw.update(num_heads=self.num_heads[s], qkv_bias=qkv_bias,
+                              attn_drop=attn_drop_rate,
+                              fp32_attention=fp32_attention,
+                              layer_scale_init_value=ls_value if ls else None)
+                    if self.light:
+                        blk = EvoSABlock(
+                            dims, dims_c[s],
+                            prune_ratio=setting['prune_ratio'][s - 2][i],
+                            trade_off=setting['trade_off'][s - 2][i],
+                            downsample=(s == 2 and i == depths[s] - 1),
+                            **kw)
+                    else:
+                        blk = SABlock(dims, dims_c[s], **kw)
+                blocks.append(blk)
+            setattr(self, f'blocks{s + 1}', nn.ModuleList(blocks))
+            start += depths[s]
+
+        if self.light:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, dims_c[2]))
+            self.cls_upsample = nn.Linear(dims_c[2], dims_c[3])
+        self.norm = nn.BatchNorm2d(
+            dims_c[3]) if dims == 2 else nn.BatchNorm3d(dims_c[3])
+        self._freeze_stages()
+
+    # ------------------------------------------------------------------
+    def _build_embeddings(self, in_channels, c, conv_stem):
+        d = self.dims
+        video = d == 3
+        if conv_stem:
+            strides = ((1, 2, 2), (2, 2, 2)) if video else ((2, 2), (2, 2))
+            self.patch_embed1 = ConvStem(d, in_channels, c[0], strides)
+        else:
+            k1 = (3, 4, 4) if video else 4
+            s1 = (2, 4, 4) if video else 4
+            p1 = (1, 0, 0) if video else 0
+            self.patch_embed1 = PatchEmbed(d, in_channels, c[0], k1, s1, p1)
+        for s in range(1, 4):
+            if conv_stem and not self.light and not video:
+                emb = ConvDownsample(d, c[s - 1], c[s])  # S+ image models
+            else:
+                k = (1, 2, 2) if video else 2
+                emb = PatchEmbed(d, c[s - 1], c[s], k, k)
+            setattr(self, f'patch_embed{s + 1}', emb)
+
+    def _freeze_stages(self):
+        if self.frozen_stages < 0:
+            return
+        modules = [self.patch_embed1]
+        for s in range(self.frozen_stages):
+            modules.append(getattr(self, f'blocks{s + 1}'))
+            if s + 2 <= 4:
+                modules.append(getattr(self, f'patch_embed{s + 2}'))
+        for m in modules:
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+        return self
+
+    def init_weights(self):
+        pretrained = isinstance(self.init_cfg, dict) and \
+            self.init_cfg.get('type') == 'Pretrained'
+        if not pretrained:
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    trunc_normal_(m.weight, std=.02)
+                    if m.bias is not None:
+                        nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.LayerNorm):
+                    nn.init.constant_(m.weight, 1.0)
+                    nn.init.constant_(m.bias, 0)
+        super().init_weights()
+
+    # ------------------------------------------------------------------
+    def _run(self, block, *args):
+        return cp.checkpoint(block, *args, use_reentrant=False)
+
+    def _stage(self, s, x):
+        for i, blk in enumerate(getattr(self, f'blocks{s + 1}')):
+            x = self._run(blk, x) if i < self.cp_counts[s] else blk(x)
+        return x
+
+    def _light_stage(self, s, cls_token, x, global_attn):
+        for i, blk in enumerate(getattr(self, f'blocks{s + 1}')):
+            if i < self.cp_counts[s]:
+                cls_token, x, global_attn = self._run(blk, cls_token, x,
+                                                      global_attn)
+            else:
+                cls_token, x, global_attn = blk(cls_token, x, global_attn)
+        return cls_token, x, global_attn
+
+    def forward(self, x):
+        outs = []
+        x = self.pos_drop(self.patch_embed1(x))
+        cls_token = global_attn = None
+        for s in range(4):
+            if s > 0:
+                x = getattr(self, f'patch_embed{s + 1}')(x)
+            if self.light and s >= 2:
+                if s == 2:
+                    cls_token = self.cls_token.expand(x.shape[0], -1, -1)
+                else:
+                    cls_token = self.cls_upsample(cls_token)
+                cls_token, x, global_attn = self._light_stage(
+                    s, cls_token, x, global_attn)
+            else:
+                x = self._stage(s, x)
+            if s in self.out_indices:
+                if s == 3:
+                    out = self.norm(x)
+                    if self.light:
+                        out = (out, cls_token.flatten(1))
+                else:
+                    out = x
+                outs.append(out)
+        return tuple(outs)
+
+
+try:  # image registry
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+except ImportError:  # pragma: no cover - mmpretrain is a dependency
+    PRETRAIN_MODELS = None
+from mmaction.registry import MODELS as ACTION_MODELS  # noqa: E402
+
+
+class UniFormer(UniFormerNet):
+    """UniFormer image backbone (mmpretrain registry). Input
+    ``(B, 3, H, W)``; see :class:`UniFormerNet` for the arguments."""
+
+    def __init__(self, arch='small', **kwargs):
+        if 'dims' in kwargs:
+            raise TypeError('UniFormer is the 2D model; use UniFormerVideo '
+                            'for videos')
+        super().__init__(arch=arch, dims=2, **kwargs)
+
+
+class UniFormerVideo(UniFormerNet):
+    """UniFormer video backbone (mmaction2 registry). Input
+    ``(B, 3, T, H, W)``; the first patch embedding halves ``T``.
+
+    Unlike :class:`UniFormer` it returns a single tensor (not a tuple) when
+    one stage is requested and the model is not light, as mmaction2's heads
+    (e.g. ``I3DHead``) expect.
+    """
+
+    def __init__(self, arch='small', **kwargs):
+        if 'dims' in kwargs:
+            raise TypeError('UniFormerVideo is the 3D model; use UniFormer '
+                            'for images')
+        super().__init__(arch=arch, dims=3, **kwargs)
+
+    def forward(self, x):
+        outs = super().forward(x)
+        return outs[0] if len(outs) == 1 else outs
+
+
+if PRETRAIN_MODELS is not None:
+    PRETRAIN_MODELS.register_module(module=UniFormer)
+ACTION_MODELS.register_module(module=UniFormerVideo)
+
+__all__ = ['ARCH_ZOO', 'resolve_arch', 'UniFormerNet', 'UniFormer',
+           'UniFormerVideo']

@@ -1,0 +1,710 @@
+"""UniFormerV2 video backbone (``type='UniFormerV2Video'`` in mmaction2's MODELS).
+
+UniFormerV2 ("Spatiotemporal Learning by Arming Image ViTs with Video
+UniFormer", ICCV 2023, arXiv:2211.09552) is a CLIP ViT whose residual blocks
+may carry *local* temporal relation aggregators (LMHRA: a depthwise temporal
+conv before and/or after self-attention) and which feeds the outputs of some
+of its blocks (``return_list``) to a stack of *global* blocks: a learnable
+video query cross-attends to all tokens of all frames after a depthwise 3D
+"dynamic position encoding" (``dpe``). The query is fused with the ViT's
+frame-averaged class token by a learned sigmoid gate (``balance``) and
+layer-normalised.
+
+Output: a ``[N, n_dim]`` feature, i.e. the official ``transformer.proj``
+*before* its dropout and linear layer; those two live in
+:class:`~uniformer_mm.models.heads.uniformerv2_head.UniFormerV2Head`.
+
+Parameter names
+---------------
+Every backbone parameter keeps the official name (official checkpoints carry
+an extra ``backbone.`` prefix) except the final LayerNorm:
+
+===============================  =====================================
+official (``backbone.`` + ...)   here
+===============================  =====================================
+``transformer.proj.0.*``         ``backbone.transformer.norm.*``
+``transformer.proj.2.*``         ``cls_head.fc_cls.*`` (the head)
+everything else                  ``backbone.`` + same name
+===============================  =====================================
+
+This is mmaction2's layout (its ``UniFormerV2`` + ``UniFormerHead``), so
+mmaction2 checkpoints load without renaming; official ones need only the two
+renames above (see ``uniformer_mm/checkpoint``). Frozen models
+(``frozen=True``) have no ``transformer.balance``, like the official frozen
+checkpoints (mmaction2 cannot build them).
+
+Differences from the official code, none of which changes the numbers:
+tokens are kept batch-first (``[N*T, 1+HW, C]``) instead of ``LND``; attention
+runs through :func:`torch.nn.functional.scaled_dot_product_attention`; the
+global branch is built out of place (``torch.cat`` instead of the official
+in-place ``tmp_x[1:] = tmp_x[1:] + ...``, which is behind the autograd error
+of OpenGVLab/UniFormerV2#4); the number of frames and the spatial grid are
+read from the input (``t_size`` is informational) and the spatial position
+embedding is bicubic-interpolated when the input size differs from
+``input_resolution``. Stochastic depth draws its masks exactly like the
+official ``timm.DropPath`` applied to the official tensor layouts: per token
+position in the ViT blocks (the official tensors are ``LND``), per video in
+LMHRA, once per batch in the global blocks.
+"""
+import copy
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+
+from mmaction.registry import MODELS
+
+from uniformer_mm.checkpoint.clip import (clip_to_uniformerv2,
+                                          read_clip_checkpoint,
+                                          resize_pos_embed)
+
+#: Prefixes of the CLIP ViT part of the backbone (frozen with
+#: ``frozen=True``; initialised from CLIP, LMHRA excepted).
+VIT_PREFIXES = ('conv1.', 'class_embedding', 'positional_embedding',
+                'ln_pre.', 'transformer.resblocks.')
+
+
+def _pair(value) -> Tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    value = tuple(value)
+    assert len(value) == 2, value
+    return int(value[0]), int(value[1])
+
+
+class LayerNormFp32(nn.LayerNorm):
+    """LayerNorm computed in float32 and cast back (CLIP's ``LayerNorm``)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = None if self.weight is None else self.weight.float()
+        bias = None if self.bias is None else self.bias.float()
+        out = F.layer_norm(x.float(), self.normalized_shape, weight, bias,
+                           self.eps)
+        return out.to(x.dtype)
+
+
+class QuickGELU(nn.Module):
+    """``x * sigmoid(1.702 x)``, the GELU approximation CLIP was trained with."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+class DropPath(nn.Module):
+    """Stochastic depth with independent draws along ``dims`` only.
+
+    ``dims=(0,)`` is the usual per-sample drop; the other dims share the
+    draw. Kept outputs are scaled by ``1 / (1 - p)``.
+    """
+
+    def __init__(self, drop_prob: float = 0., dims: Sequence[int] = (0, )):
+        super().__init__()
+        self.drop_prob = float(drop_prob)
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.drop_prob == 0. or not self.training:
+            return x
+        keep = 1. - self.drop_prob
+        shape = [x.shape[d] if d in self.dims else 1 for d in range(x.dim())]
+        mask = x.new_empty(shape).bernoulli_(keep)
+        return x * mask.div_(keep)
+
+    def extra_repr(self) -> str:
+        return f'drop_prob={self.drop_prob}, dims={self.dims}'
+
+
+class PackedAttention(nn.Module):
+    """Multi-head attention with CLIP's packed q/k/v projection.
+
+    Parameter names match :class:`torch.nn.MultiheadAttention`
+    (``in_proj_weight``, ``in_proj_bias``, ``out_proj``). Inputs are
+    batch-first ``[B, L, C]``. ``forward(x)`` is self-attention;
+    ``forward(x, context)`` takes queries from ``x`` and keys/values from
+    ``context`` with the corresponding slices of the packed projection.
+    """
+
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        assert dim % num_heads == 0, (dim, num_heads)
+        self.dim = dim
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
+        self.in_proj_bias = nn.Parameter(torch.empty(3 * dim))
+        self.out_proj = nn.Linear(dim, dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """:class:`torch.nn.MultiheadAttention`'s initialisation."""
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        nn.init.zeros_(self.in_proj_bias)
+        nn.init.zeros_(self.out_proj.bias)
+
+    def _split_heads(self, t: torch.Tensor) -> torch.Tensor:
+        # [B, L, C] -> [B, heads, L, head_dim]
+        return t.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2)
+
+    def forward(self,
+                x: torch.Tensor,
+                context: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if context is None:
+            q, k, v = F.linear(x, self.in_proj_weight,
+                               self.in_proj_bias).chunk(3, dim=-1)
+        else:
+            d = self.dim
+            q = F.linear(x, self.in_proj_weight[:d], self.in_proj_bias[:d])
+            k, v = F.linear(context, self.in_proj_weight[d:],
+                            self.in_proj_bias[d:]).chunk(2, dim=-1)
+        out = F.scaled_dot_product_attention(
+            self._split_heads(q), self._split_heads(k), self._split_heads(v))
+        out = out.transpose(1, 2).flatten(2)  # [B, Lq, C]
+        return self.out_proj(out)
+
+
+class LocalMHRA(nn.Module):
+    """Local multi-head relation aggregator: a purely temporal depthwise conv.
+
+    ``BN3d -> 1x1x1 conv (C -> C/r) -> 3x1x1 depthwise conv -> 1x1x1 conv
+    (C/r -> C)``; the last conv starts at zero, so the block starts as the
+    identity inside its residual connection.
+    """
+
+    def __init__(self, dim: int, dw_reduction: float = 1.5,
+                 kernel_size: int = 3):
+        super().__init__()
+        hidden = int(dim // dw_reduction)
+        self.pos_embed = nn.Sequential(
+            nn.BatchNorm3d(dim),
+            nn.Conv3d(dim, hidden, kernel_size=1),
+            nn.Conv3d(
+                hidden,
+                hidden,
+                kernel_size=(kernel_size, 1, 1),
+                padding=(kernel_size // 2, 0, 0),
+                groups=hidden),
+            nn.Conv3d(hidden, dim, kernel_size=1),
+        )
+        nn.init.zeros_(self.pos_embed[3].weight)
+        nn.init.zeros_(self.pos_embed[3].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pos_embed(x)
+
+
+class LocalUniBlock(nn.Module):
+    """A CLIP residual block with optional LMHRA (official
+    ``ResidualAttentionBlock``): ``[lmhra1] -> MHSA -> [lmhra2] -> MLP``.
+
+    LMHRA acts on the patch tokens only; the per-frame class token passes
+    through unchanged.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int,
+                 drop_path: float = 0.,
+                 dw_reduction: float = 1.5,
+                 no_lmhra: bool = False,
+                 double_lmhra: bool = True):
+        super().__init__()
+        self.no_lmhra = no_lmhra
+        self.double_lmhra = double_lmhra
+        if not no_lmhra:
+            self.lmhra1 = LocalMHRA(dim, dw_reduction=dw_reduction)
+            if double_lmhra:
+                self.lmhra2 = LocalMHRA(dim, dw_reduction=dw_reduction)
+        self.attn = PackedAttention(dim, num_heads)
+        self.ln_1 = LayerNormFp32(dim)
+        self.mlp = nn.Sequential(
+            OrderedDict([('c_fc', nn.Linear(dim, dim * 4)),
+                         ('gelu', QuickGELU()),
+                         ('c_proj', nn.Linear(dim * 4, dim))]))
+        self.ln_2 = LayerNormFp32(dim)
+        # official layouts: LND tokens -> one draw per token position;
+        # [N, C, T, H, W] in LMHRA -> one draw per video
+        self.drop_path_tokens = DropPath(drop_path, dims=(1, ))
+        self.drop_path_video = DropPath(drop_path, dims=(0, ))
+
+    def _local(self, module: nn.Module, x: torch.Tensor, n: int, t: int,
+               h: int, w: int) -> torch.Tensor:
+        cls_tokens, patches = x[:, :1], x[:, 1:]
+        c = x.shape[-1]
+        video = patches.reshape(n, t, h, w, c).permute(0, 4, 1, 2, 3)
+        video = video + self.drop_path_video(module(video.contiguous()))
+        patches = video.permute(0, 2, 3, 4, 1).reshape(n * t, h * w, c)
+        return torch.cat([cls_tokens, patches], dim=1)
+
+    def _attn_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attn(self.ln_1(x))
+
+    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.ln_2(x))
+
+    def forward(self,
+                x: torch.Tensor,
+                n: int,
+                t: int,
+                h: int,
+                w: int,
+                use_checkpoint: bool = False) -> torch.Tensor:
+        """``x``: ``[n*t, 1+h*w, C]`` (frame-major within each video)."""
+
+        def run(fn, inp):
+            if use_checkpoint:
+                return cp.checkpoint(fn, inp, use_reentrant=False)
+            return fn(inp)
+
+        if not self.no_lmhra:
+            x = self._local(self.lmhra1, x, n, t, h, w)
+        x = x + self.drop_path_tokens(run(self._attn_branch, x))
+        if not self.no_lmhra and self.double_lmhra:
+            x = self._local(self.lmhra2, x, n, t, h, w)
+        x = x + self.drop_path_tokens(run(self._mlp_branch, x))
+        return x
+
+
+class GlobalUniBlock(nn.Module):
+    """Official ``Extractor``: a query cross-attends to video tokens.
+
+    ``q = ln_1(query)``, ``k, v = ln_3(tokens)``; ``query + attn``, then
+    ``+ mlp(ln_2(.))`` with dropout inside the MLP. The output projections
+    start at zero so the block starts as the identity.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int,
+                 mlp_factor: float = 4.0,
+                 dropout: float = 0.,
+                 drop_path: float = 0.):
+        super().__init__()
+        hidden = round(mlp_factor * dim)
+        self.attn = PackedAttention(dim, num_heads)
+        self.ln_1 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(
+            OrderedDict([('c_fc', nn.Linear(dim, hidden)),
+                         ('gelu', QuickGELU()),
+                         ('dropout', nn.Dropout(dropout)),
+                         ('c_proj', nn.Linear(hidden, dim))]))
+        self.ln_2 = nn.LayerNorm(dim)
+        self.ln_3 = nn.LayerNorm(dim)
+        # official query layout [1, N, C] -> one draw for the whole batch
+        self.drop_path = DropPath(drop_path, dims=(1, ))
+        nn.init.xavier_uniform_(self.attn.in_proj_weight)
+        nn.init.zeros_(self.attn.out_proj.weight)
+        nn.init.zeros_(self.attn.out_proj.bias)
+        nn.init.xavier_uniform_(self.mlp.c_fc.weight)
+        nn.init.zeros_(self.mlp.c_proj.weight)
+        nn.init.zeros_(self.mlp.c_proj.bias)
+
+    def forward(self, query: torch.Tensor,
+                tokens: torch.Tensor) -> torch.Tensor:
+        """``query``: ``[N, 1, C]``; ``tokens``: ``[N, T*(1+HW), C]``."""
+        query = query + self.drop_path(
+            self.attn(self.ln_1(query), self.ln_3(tokens)))
+        query = query + self.drop_path(self.mlp(self.ln_2(query)))
+        return query
+
+
+class UniFormerV2Transformer(nn.Module):
+    """The ``transformer`` of the backbone: ViT blocks + global branch."""
+
+    def __init__(self,
+                 width: int,
+                 layers: int,
+                 heads: int,
+                 backbone_drop_path_rate: float = 0.,
+                 dw_reduction: float = 1.5,
+                 no_lmhra: bool = True,
+                 double_lmhra: bool = False,
+                 return_list: Sequence[int] = (8, 9, 10, 11),
+                 n_dim: int = 768,
+                 n_head: int = 12,
+                 mlp_factor: float = 4.0,
+                 drop_path_rate: float = 0.,
+                 mlp_dropout: Sequence[float] = (0.5, 0.5, 0.5, 0.5),
+                 frozen: bool = False,
+                 with_cp: bool = False,
+                 checkpoint_num: int = 0):
+        super().__init__()
+        n_layers = len(return_list)
+        self.return_list = list(return_list)
+        self.frozen = frozen
+        self.with_cp = with_cp
+        self.checkpoint_num = checkpoint_num
+
+        block_dpr = torch.linspace(
+            0, backbone_drop_path_rate, layers, device='cpu').tolist()
+        self.resblocks = nn.ModuleList([
+            LocalUniBlock(
+                width,
+                heads,
+                drop_path=block_dpr[i],
+                dw_reduction=dw_reduction,
+                no_lmhra=no_lmhra,
+                double_lmhra=double_lmhra) for i in range(layers)
+        ])
+
+        self.temporal_cls_token = nn.Parameter(torch.zeros(1, 1, n_dim))
+        self.dpe = nn.ModuleList([
+            nn.Conv3d(n_dim, n_dim, kernel_size=3, padding=1, groups=n_dim)
+            for _ in range(n_layers)
+        ])
+        for conv in self.dpe:
+            nn.init.zeros_(conv.bias)
+        dpr = torch.linspace(
+            0, drop_path_rate, n_layers, device='cpu').tolist()
+        self.dec = nn.ModuleList([
+            GlobalUniBlock(
+                n_dim,
+                n_head,
+                mlp_factor=mlp_factor,
+                dropout=mlp_dropout[j],
+                drop_path=dpr[j]) for j in range(n_layers)
+        ])
+        self.norm = nn.LayerNorm(n_dim)
+        if not frozen:
+            self.balance = nn.Parameter(torch.zeros(n_dim))
+
+    def _global_tokens(self, j: int, x: torch.Tensor, n: int, t: int, h: int,
+                       w: int) -> torch.Tensor:
+        """Tokens of one ViT block + ``dpe[j]`` on the patches, as one
+        ``[n, t*(1+h*w), C]`` sequence (built out of place)."""
+        c = x.shape[-1]
+        frames = x.reshape(n, t, 1 + h * w, c)
+        cls_tokens, patches = frames[:, :, :1], frames[:, :, 1:]
+        video = patches.reshape(n, t, h, w, c).permute(0, 4, 1, 2, 3)
+        pos = self.dpe[j](video.contiguous())
+        patches = patches + pos.permute(0, 2, 3, 4, 1).reshape(
+            n, t, h * w, c)
+        return torch.cat([cls_tokens, patches], dim=2).reshape(n, -1, c)
+
+    def forward(self, x: torch.Tensor, n: int, t: int, h: int,
+                w: int) -> torch.Tensor:
+        """``x``: ``[n*t, 1+h*w, C]`` after ``ln_pre``. Returns ``[n, C]``."""
+        query = self.temporal_cls_token.expand(n, -1, -1)
+        j = 0
+        for i, block in enumerate(self.resblocks):
+            use_cp = self.with_cp and (self.checkpoint_num is None
+                                       or i < self.checkpoint_num)
+            x = block(x, n, t, h, w, use_checkpoint=use_cp)
+            if i in self.return_list:
+                query = self.dec[j](query,
+                                    self._global_tokens(j, x, n, t, h, w))
+                j += 1
+        video_cls = query[:, 0]
+        if self.frozen:
+            return self.norm(video_cls)
+        frame_cls = x[:, 0].reshape(n, t, -1).mean(dim=1)
+        gate = torch.sigmoid(self.balance)
+        return self.norm((1 - gate) * video_cls + gate * frame_cls)
+
+
+@MODELS.register_module()
+class UniFormerV2Video(BaseModule):
+    """UniFormerV2 backbone (official ``VisionTransformer`` minus the
+    classifier).
+
+    Args:
+        arch (str | dict): ViT variant: ``'vit-b16'``, ``'vit-l14'``,
+            ``'vit-l14-336'`` (also the official/mmaction2 names
+            ``'ViT-B/16'``, ``'ViT-L/14'``, ``'ViT-L/14_336'``) or a dict with
+            ``input_resolution``, ``patch_size``, ``width``, ``layers``,
+            ``heads`` and optionally ``return_list``.
+        input_resolution (int | tuple, optional): training resolution; sets
+            the size of ``positional_embedding``. Defaults to the arch's.
+        t_size (int): frames per clip of the configs (informational: the
+            frame count is read from the input). Defaults to 8.
+        kernel_size (int): temporal kernel of ``conv1`` with
+            ``temporal_downsample``. Defaults to 3.
+        temporal_downsample (bool): ``conv1`` with temporal kernel
+            ``kernel_size`` and stride 2 (Something-Something configs).
+            Defaults to False (Kinetics configs; official builder: True).
+        no_lmhra (bool): no local MHRA in the ViT blocks. Defaults to True
+            (Kinetics; official builder: False).
+        double_lmhra (bool): LMHRA also after self-attention. Defaults to
+            False (official builder: True).
+        dw_reduction (float): LMHRA channel reduction. Defaults to 1.5.
+        return_list (list[int], optional): ViT blocks whose outputs feed the
+            global blocks. Defaults to the arch's (last four).
+        n_layers (int, optional): number of global blocks; must equal
+            ``len(return_list)``.
+        n_dim (int, optional): width of the global blocks; must equal the
+            ViT width. Defaults to it.
+        n_head (int, optional): heads of the global blocks. Defaults to the
+            ViT's.
+        mlp_factor (float): MLP ratio of the global blocks. Defaults to 4.
+        drop_path_rate (float): stochastic depth of the global blocks
+            (linear from 0). Defaults to 0.
+        backbone_drop_path_rate (float): stochastic depth of the ViT blocks
+            (linear from 0). Defaults to 0.
+        mlp_dropout (float | list[float]): dropout inside each global block's
+            MLP. Defaults to 0.5.
+        frozen (bool): freeze the CLIP ViT part (``conv1``,
+            ``class_embedding``, ``positional_embedding``, ``ln_pre``,
+            ``transformer.resblocks``) and use the global query alone (no
+            ``balance``). Defaults to False.
+        with_cp (bool): activation checkpointing of the attention and MLP
+            branches of the ViT blocks. Defaults to False.
+        checkpoint_num (int | list[int], optional): checkpoint only the first
+            ``k`` blocks (official ``CHECKPOINT_NUM [k]``); ``None`` = all.
+            Defaults to None.
+        clip_pretrained (str, optional): CLIP image-encoder weights loaded by
+            :meth:`init_weights` (OpenAI TorchScript release or an extracted
+            state dict, see :mod:`uniformer_mm.checkpoint.clip`).
+        init_cfg (dict, optional): only ``type='Pretrained'`` is honoured;
+            otherwise the official initialisation done at construction is
+            kept.
+    """
+
+    arch_zoo: Dict[str, dict] = {
+        'vit-b16':
+        dict(
+            input_resolution=224,
+            patch_size=16,
+            width=768,
+            layers=12,
+            heads=12,
+            return_list=[8, 9, 10, 11]),
+        'vit-l14':
+        dict(
+            input_resolution=224,
+            patch_size=14,
+            width=1024,
+            layers=24,
+            heads=16,
+            return_list=[20, 21, 22, 23]),
+        'vit-l14-336':
+        dict(
+            input_resolution=336,
+            patch_size=14,
+            width=1024,
+            layers=24,
+            heads=16,
+            return_list=[20, 21, 22, 23]),
+    }
+    _arch_aliases = {
+        'b16': 'vit-b16',
+        'vit-b/16': 'vit-b16',
+        'l14': 'vit-l14',
+        'vit-l/14': 'vit-l14',
+        'l14-336': 'vit-l14-336',
+        'vit-l/14_336': 'vit-l14-336',
+        'vit-l/14@336px': 'vit-l14-336',
+    }
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'vit-b16',
+                 input_resolution: Optional[Union[int, Sequence[int]]] = None,
+                 t_size: int = 8,
+                 kernel_size: int = 3,
+                 temporal_downsample: bool = False,
+                 no_lmhra: bool = True,
+                 double_lmhra: bool = False,
+                 dw_reduction: float = 1.5,
+                 return_list: Optional[Sequence[int]] = None,
+                 n_layers: Optional[int] = None,
+                 n_dim: Optional[int] = None,
+                 n_head: Optional[int] = None,
+                 mlp_factor: float = 4.0,
+                 drop_path_rate: float = 0.,
+                 backbone_drop_path_rate: float = 0.,
+                 mlp_dropout: Union[float, Sequence[float]] = 0.5,
+                 frozen: bool = False,
+                 with_cp: bool = False,
+                 checkpoint_num: Optional[Union[int, Sequence[int]]] = None,
+                 clip_pretrained: Optional[str] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        arch = self._resolve_arch(arch)
+        if input_resolution is None:
+            input_resolution = arch['input_resolution']
+        if return_list is None:
+            return_list = arch.get('return_list',
+                                   list(range(arch['layers']))[-4:])
+        return_list = [int(i) for i in return_list]
+        if n_layers is None:
+            n_layers = len(return_list)
+        if n_layers != len(return_list):
+            raise ValueError(f'n_layers={n_layers} but return_list has '
+                             f'{len(return_list)} entries')
+        width, layers, heads = arch['width'], arch['layers'], arch['heads']
+        patch_size = arch['patch_size']
+        if any(not 0 <= i < layers for i in return_list):
+            raise ValueError(f'return_list {return_list} out of range for '
+                             f'{layers} blocks')
+        n_dim = width if n_dim is None else n_dim
+        n_head = heads if n_head is None else n_head
+        if n_dim != width:
+            raise ValueError(f'n_dim ({n_dim}) must equal the ViT width '
+                             f'({width})')
+        if isinstance(mlp_dropout, (int, float)):
+            mlp_dropout = [float(mlp_dropout)] * n_layers
+        mlp_dropout = list(mlp_dropout)
+        if len(mlp_dropout) != n_layers:
+            raise ValueError(f'mlp_dropout needs {n_layers} values, got '
+                             f'{len(mlp_dropout)}')
+        if isinstance(checkpoint_num, (list, tuple)):
+            checkpoint_num = checkpoint_num[0]
+
+        self.arch = arch
+        self.input_resolution = _pair(input_resolution)
+        self.patch_size = patch_size
+        self.grid = (self.input_resolution[0] // patch_size,
+                     self.input_resolution[1] // patch_size)
+        self.width = width
+        self.t_size = t_size
+        self.temporal_downsample = temporal_downsample
+        self.frozen = frozen
+        self.clip_pretrained = clip_pretrained
+
+        if temporal_downsample:
+            self.conv1 = nn.Conv3d(
+                3,
+                width, (kernel_size, patch_size, patch_size),
+                stride=(2, patch_size, patch_size),
+                padding=((kernel_size - 1) // 2, 0, 0),
+                bias=False)
+        else:
+            self.conv1 = nn.Conv3d(
+                3,
+                width, (1, patch_size, patch_size),
+                stride=(1, patch_size, patch_size),
+                bias=False)
+        scale = width**-0.5
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(
+            scale * torch.randn(self.grid[0] * self.grid[1] + 1, width))
+        self.ln_pre = LayerNormFp32(width)
+        self.transformer = UniFormerV2Transformer(
+            width,
+            layers,
+            heads,
+            backbone_drop_path_rate=backbone_drop_path_rate,
+            dw_reduction=dw_reduction,
+            no_lmhra=no_lmhra,
+            double_lmhra=double_lmhra,
+            return_list=return_list,
+            n_dim=n_dim,
+            n_head=n_head,
+            mlp_factor=mlp_factor,
+            drop_path_rate=drop_path_rate,
+            mlp_dropout=mlp_dropout,
+            frozen=frozen,
+            with_cp=with_cp,
+            checkpoint_num=checkpoint_num)
+
+        if frozen:
+            for name, param in self.named_parameters():
+                if name.startswith(VIT_PREFIXES):
+                    param.requires_grad_(False)
+
+    @classmethod
+    def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            key = arch.lower()
+            key = cls._arch_aliases.get(key, key)
+            if key not in cls.arch_zoo:
+                raise KeyError(f'unknown arch {arch!r}; choose from '
+                               f'{sorted(cls.arch_zoo)} or pass a dict')
+            return copy.deepcopy(cls.arch_zoo[key])
+        arch = dict(arch)
+        required = {'input_resolution', 'patch_size', 'width', 'layers',
+                    'heads'}
+        missing = required - set(arch)
+        if missing:
+            raise KeyError(f'arch dict lacks {sorted(missing)}')
+        return arch
+
+    # ------------------------------------------------------------------
+    # initialisation
+    # ------------------------------------------------------------------
+    def vit_state_keys(self) -> List[str]:
+        """Keys of the CLIP ViT part (what a CLIP checkpoint provides)."""
+        return [
+            k for k in self.state_dict()
+            if k.startswith(VIT_PREFIXES) and '.lmhra' not in k
+        ]
+
+    def load_clip(self, checkpoint: Union[str, Dict[str, torch.Tensor]]):
+        """Initialise the ViT part from CLIP weights (strict for it).
+
+        Missing or unexpected ViT keys and shape mismatches raise; the keys
+        CLIP does not provide (LMHRA, global branch) are reported.
+        """
+        if isinstance(checkpoint, str):
+            source = checkpoint
+            state_dict = read_clip_checkpoint(checkpoint)
+        else:
+            source = 'a state dict'
+            state_dict = checkpoint
+        state_dict = clip_to_uniformerv2(
+            state_dict,
+            conv1_time_dim=self.conv1.weight.shape[2],
+            pos_grid=self.grid)
+        expected = set(self.vit_state_keys())
+        missing = sorted(expected - set(state_dict))
+        unexpected = sorted(set(state_dict) - expected)
+        if missing or unexpected:
+            raise KeyError(f'CLIP weights from {source} do not match the ViT '
+                           f'of this model: missing {missing}, unexpected '
+                           f'{unexpected}')
+        own = self.state_dict()
+        wrong = [(k, tuple(v.shape), tuple(own[k].shape))
+                 for k, v in state_dict.items() if v.shape != own[k].shape]
+        if wrong:
+            raise ValueError(f'CLIP weights from {source} have wrong shapes '
+                             f'(key, checkpoint, model): {wrong}')
+        result = self.load_state_dict(state_dict, strict=False)
+        not_loaded = sorted(
+            {'.'.join(k.split('.')[:3]) if k.startswith('transformer.')
+             else k for k in result.missing_keys})
+        print_log(
+            f'UniFormerV2Video: loaded {len(state_dict)} CLIP tensors from '
+            f'{source}; not initialised from CLIP ({len(result.missing_keys)}'
+            f' tensors): {not_loaded}',
+            logger='current')
+        return result
+
+    def init_weights(self) -> None:
+        """Keep the official initialisation done in ``__init__``; load CLIP
+        weights if ``clip_pretrained``, then a ``Pretrained`` init_cfg."""
+        if self.clip_pretrained:
+            self.load_clip(self.clip_pretrained)
+        init_type = (self.init_cfg or {}).get('type') if isinstance(
+            self.init_cfg, dict) else None
+        if init_type == 'Pretrained':
+            super().init_weights()
+        elif self.init_cfg:
+            print_log(
+                f'UniFormerV2Video: init_cfg {self.init_cfg} ignored (only '
+                "type='Pretrained' is applied; the official initialisation "
+                'is kept).',
+                logger='current')
+        self._is_init = True
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    def _pos_embed(self, h: int, w: int) -> torch.Tensor:
+        if (h, w) == self.grid:
+            return self.positional_embedding
+        return resize_pos_embed(
+            self.positional_embedding, (h, w), old_grid=self.grid)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``[N, 3, T, H, W]`` -> feature ``[N, n_dim]``."""
+        x = self.conv1(x)
+        n, c, t, h, w = x.shape
+        x = x.permute(0, 2, 3, 4, 1).reshape(n * t, h * w, c)
+        cls_tokens = self.class_embedding.to(x.dtype).expand(n * t, 1, c)
+        x = torch.cat([cls_tokens, x], dim=1)
+        x = x + self._pos_embed(h, w).to(x.dtype)
+        x = self.ln_pre(x)
+        return self.transformer(x, n, t, h, w)

@@ -1,0 +1,9 @@
+from .uniformer_blocks import (CBlock, CMlp, ConvDownsample, ConvStem,
+                               EvoSABlock, Mlp, MultiheadSelfAttention,
+                               PatchEmbed, SABlock, stage_checkpoint_counts)
+
+__all__ = [
+    'CBlock', 'CMlp', 'ConvDownsample', 'ConvStem', 'EvoSABlock', 'Mlp',
+    'MultiheadSelfAttention', 'PatchEmbed', 'SABlock',
+    'stage_checkpoint_counts'
+]
