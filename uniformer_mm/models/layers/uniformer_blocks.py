@@ -288,8 +288,10 @@ class EvoSABlock(_TokenBlock):
             t = t + self.drop_path(self._scaled(attn_out, 'gamma_1'))
             t = t + self.drop_path(self._scaled(self.mlp(self.norm2(t)),
                                                 'gamma_2'))
-            return (t[:, :1], t[:, 1:].transpose(1, 2).reshape(shape),
-                    global_attn)
+            x = t[:, 1:].transpose(1, 2).reshape(shape)
+            old_scale = global_attn.sum(dim=1, keepdim=True)
+            return t[:, :1], x, self._pool_scores(global_attn, shape,
+                                                  old_scale)
 
         assert global_attn is not None and global_attn.shape[1] == N, \
             'a pruning block needs the scores of the previous blocks'
@@ -322,15 +324,20 @@ class EvoSABlock(_TokenBlock):
                               inverse.unsqueeze(-1).expand(-1, -1, C))
         global_attn = torch.gather(scores, 1, inverse)
         x = tokens.transpose(1, 2).reshape(shape)
+        return cls_token, x, self._pool_scores(global_attn, shape, old_scale)
 
-        if self.downsample:
-            spatial = shape[2:]
-            g = global_attn.reshape(B, 1, *spatial)
-            kernel = (2, 2) if self.dims == 2 else (1, 2, 2)
-            pool = F.avg_pool2d if self.dims == 2 else F.avg_pool3d
-            g = pool(g, kernel, kernel).reshape(B, -1)
-            global_attn = g * (old_scale / g.sum(dim=1, keepdim=True))
-        return cls_token, x, global_attn
+    def _pool_scores(self, global_attn, shape, old_scale):
+        """Last block of stage 3: pool the scores 2x2 in space for stage 4,
+        rescaled to keep ``old_scale`` (their sum before this block's
+        update; the official code does this only in pruning blocks, which
+        every released arch's last stage-3 block is)."""
+        if not self.downsample:
+            return global_attn
+        g = global_attn.reshape(shape[0], 1, *shape[2:])
+        kernel = (2, 2) if self.dims == 2 else (1, 2, 2)
+        pool = F.avg_pool2d if self.dims == 2 else F.avg_pool3d
+        g = pool(g, kernel, kernel).reshape(shape[0], -1)
+        return g * (old_scale / g.sum(dim=1, keepdim=True))
 
 
 class PatchEmbed(nn.Module):
