@@ -138,10 +138,11 @@ class PackedAttention(nn.Module):
         self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
         self.in_proj_bias = nn.Parameter(torch.empty(3 * dim))
         self.out_proj = nn.Linear(dim, dim)
-        self.reset_parameters()
+        self.init_official_()
 
-    def reset_parameters(self) -> None:
-        """:class:`torch.nn.MultiheadAttention`'s initialisation."""
+    def init_official_(self) -> None:
+        """:class:`torch.nn.MultiheadAttention`'s initialisation (the
+        ``out_proj`` weight keeps :class:`~torch.nn.Linear`'s)."""
         nn.init.xavier_uniform_(self.in_proj_weight)
         nn.init.zeros_(self.in_proj_bias)
         nn.init.zeros_(self.out_proj.bias)
@@ -190,6 +191,9 @@ class LocalMHRA(nn.Module):
                 groups=hidden),
             nn.Conv3d(hidden, dim, kernel_size=1),
         )
+        self.init_official_()
+
+    def init_official_(self) -> None:
         nn.init.zeros_(self.pos_embed[3].weight)
         nn.init.zeros_(self.pos_embed[3].bias)
 
@@ -296,7 +300,11 @@ class GlobalUniBlock(nn.Module):
         self.ln_3 = nn.LayerNorm(dim)
         # official query layout [1, N, C] -> one draw for the whole batch
         self.drop_path = DropPath(drop_path, dims=(1, ))
+        self.init_official_()
+
+    def init_official_(self) -> None:
         nn.init.xavier_uniform_(self.attn.in_proj_weight)
+        nn.init.zeros_(self.attn.in_proj_bias)
         nn.init.zeros_(self.attn.out_proj.weight)
         nn.init.zeros_(self.attn.out_proj.bias)
         nn.init.xavier_uniform_(self.mlp.c_fc.weight)
@@ -331,7 +339,7 @@ class UniFormerV2Transformer(nn.Module):
                  mlp_dropout: Sequence[float] = (0.5, 0.5, 0.5, 0.5),
                  frozen: bool = False,
                  with_cp: bool = False,
-                 checkpoint_num: int = 0):
+                 checkpoint_num: Optional[int] = None):
         super().__init__()
         n_layers = len(return_list)
         self.return_list = list(return_list)
@@ -356,8 +364,6 @@ class UniFormerV2Transformer(nn.Module):
             nn.Conv3d(n_dim, n_dim, kernel_size=3, padding=1, groups=n_dim)
             for _ in range(n_layers)
         ])
-        for conv in self.dpe:
-            nn.init.zeros_(conv.bias)
         dpr = torch.linspace(
             0, drop_path_rate, n_layers, device='cpu').tolist()
         self.dec = nn.ModuleList([
@@ -371,6 +377,14 @@ class UniFormerV2Transformer(nn.Module):
         self.norm = nn.LayerNorm(n_dim)
         if not frozen:
             self.balance = nn.Parameter(torch.zeros(n_dim))
+        self.init_official_()
+
+    def init_official_(self) -> None:
+        nn.init.zeros_(self.temporal_cls_token)
+        for conv in self.dpe:
+            nn.init.zeros_(conv.bias)
+        if not self.frozen:
+            nn.init.zeros_(self.balance)
 
     def _global_tokens(self, j: int, x: torch.Tensor, n: int, t: int, h: int,
                        w: int) -> torch.Tensor:
@@ -391,8 +405,10 @@ class UniFormerV2Transformer(nn.Module):
         query = self.temporal_cls_token.expand(n, -1, -1)
         j = 0
         for i, block in enumerate(self.resblocks):
-            use_cp = self.with_cp and (self.checkpoint_num is None
-                                       or i < self.checkpoint_num)
+            use_cp = (self.with_cp and self.training
+                      and torch.is_grad_enabled()
+                      and (self.checkpoint_num is None
+                           or i < self.checkpoint_num))
             x = block(x, n, t, h, w, use_checkpoint=use_cp)
             if i in self.return_list:
                 query = self.dec[j](query,
@@ -458,9 +474,8 @@ class UniFormerV2Video(BaseModule):
         clip_pretrained (str, optional): CLIP image-encoder weights loaded by
             :meth:`init_weights` (OpenAI TorchScript release or an extracted
             state dict, see :mod:`uniformer_mm.checkpoint.clip`).
-        init_cfg (dict, optional): only ``type='Pretrained'`` is honoured;
-            otherwise the official initialisation done at construction is
-            kept.
+        init_cfg (dict, optional): only ``type='Pretrained'`` is honoured
+            (see :meth:`init_weights`).
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -672,20 +687,49 @@ class UniFormerV2Video(BaseModule):
             logger='current')
         return result
 
+    def init_official_(self) -> None:
+        """(Re-)apply the official initialisation to every parameter.
+
+        PyTorch defaults for convolutions, linear layers and norms, then:
+        ``class_embedding``/``positional_embedding`` ~ N(0, width^-1/2);
+        attention ``in_proj_weight`` xavier-uniform, ``in_proj_bias`` 0,
+        ``out_proj.bias`` 0; global blocks: ``out_proj`` 0, ``c_fc`` weight
+        xavier-uniform, ``c_proj`` 0; LMHRA ``pos_embed.3`` 0; ``dpe`` bias
+        0; ``temporal_cls_token`` and ``balance`` 0.
+        """
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Conv3d, nn.LayerNorm,
+                              nn.BatchNorm3d)):
+                m.reset_parameters()
+        for m in self.modules():
+            if isinstance(m, (PackedAttention, LocalMHRA, GlobalUniBlock,
+                              UniFormerV2Transformer)):
+                m.init_official_()
+        scale = self.width**-0.5
+        nn.init.normal_(self.class_embedding, std=scale)
+        nn.init.normal_(self.positional_embedding, std=scale)
+
     def init_weights(self) -> None:
-        """Keep the official initialisation done in ``__init__``; load CLIP
-        weights if ``clip_pretrained``, then a ``Pretrained`` init_cfg."""
+        """Official initialisation, then CLIP weights (``clip_pretrained``),
+        then a ``Pretrained`` init_cfg.
+
+        mmengine's default ``init_weights`` would apply ``init_cfg`` layer
+        rules (e.g. truncated normal on every Linear) over the zero-initialised
+        global blocks; here the official initialisation is re-applied instead
+        (undoing whatever a parent's init_cfg did to this backbone) and any
+        init_cfg other than ``Pretrained`` is ignored with a log message.
+        """
+        self.init_official_()
         if self.clip_pretrained:
             self.load_clip(self.clip_pretrained)
-        init_type = (self.init_cfg or {}).get('type') if isinstance(
-            self.init_cfg, dict) else None
-        if init_type == 'Pretrained':
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
             super().init_weights()
-        elif self.init_cfg:
+        elif cfg:
             print_log(
-                f'UniFormerV2Video: init_cfg {self.init_cfg} ignored (only '
-                "type='Pretrained' is applied; the official initialisation "
-                'is kept).',
+                f'UniFormerV2Video: init_cfg {cfg} ignored (only '
+                "type='Pretrained' is applied on top of the official "
+                'initialisation).',
                 logger='current')
         self._is_init = True
 

@@ -1,5 +1,6 @@
 from .uniformer_heads import (UniFormerLightClsHead, UniFormerLightHead,
                               UniFormerTokenLabelHead)
+from .uniformerv2_head import UniFormerV2Head
 
 __all__ = ['UniFormerLightClsHead', 'UniFormerLightHead',
-           'UniFormerTokenLabelHead']
+           'UniFormerTokenLabelHead', 'UniFormerV2Head']
