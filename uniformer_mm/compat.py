@@ -29,12 +29,26 @@ fixes are:
     the mmengine checkpoint contents (``HistoryBuffer``, numpy arrays and
     scalars in the message hub). We keep the safe loader and allow-list
     exactly those types with ``torch.serialization.add_safe_globals``.
+    ``HistoryBuffer.__getstate__`` also pickles its statistics methods,
+    which pickle protocol 2 writes as ``getattr(HistoryBuffer, 'min')``
+    (``Unsupported global: GLOBAL getattr``); ``builtins.getattr`` is mapped
+    to a restricted getattr that resolves only those four methods.
 ``dist_cpu``
-    mmengine 0.10.7's pytorch/slurm launchers call ``torch.cuda.set_device``
-    unconditionally (fails on CPU torch), and the runner wraps models in DDP
+    mmengine 0.10.7's pytorch/slurm/mpi launchers call
+    ``torch.cuda.set_device`` unconditionally (fails on CPU torch:
+    ``AttributeError: module 'torch._C' has no attribute '_cuda_setDevice'``),
+    and the runner wraps models in DDP
     with ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. On a
     machine without CUDA we initialise the process group without touching
     CUDA (``nccl`` becomes ``gloo``) and drop ``device_ids``.
+``amp_cpu``
+    mmengine's ``AmpOptimWrapper`` asserts a GPU (``AssertionError:
+    ``AmpOptimizerWrapper`` is only available training on gpu, npu, mlu or
+    musa``) although mmengine's ``autocast`` supports CPU with bfloat16. On a
+    machine without any accelerator we build it on CPU: bfloat16 autocast
+    (the only dtype of CPU autocast; ``dtype=None`` means bfloat16, another
+    dtype is a clear error) and ``torch.amp.GradScaler('cpu')`` configured by
+    ``loss_scale`` as on GPU.
 """
 import functools
 import importlib.util
@@ -210,7 +224,25 @@ def _checkpoint_safe_globals():
         np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
         np.int64, np.uint8, np.bool_)]
     return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
-            *dtype_classes]
+            *dtype_classes, (_history_buffer_getattr, 'builtins.getattr')]
+
+
+#: ``HistoryBuffer`` methods that its pickled state refers to by getattr.
+_HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getattr(obj, name):
+    """``getattr`` for the weights-only unpickler, limited to what mmengine
+    checkpoints need: the default statistics methods of ``HistoryBuffer``
+    (pickled by reference as ``getattr(HistoryBuffer, name)``)."""
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
+        return getattr(HistoryBuffer, name)
+    import pickle
+    raise pickle.UnpicklingError(
+        f'weights_only load: getattr({obj!r}, {name!r}) is not allowed '
+        '(uniformer_mm.compat allows only HistoryBuffer.'
+        f'{{{",".join(_HISTORY_BUFFER_METHODS)}}})')
 
 
 def fix_torch_load():
@@ -220,14 +252,18 @@ def fix_torch_load():
     if not hasattr(ser, 'add_safe_globals'):
         return False  # torch < 2.4: weights_only is not the default anyway
     wanted = _checkpoint_safe_globals()
-    present = set(map(id, ser.get_safe_globals()))
-    missing = [g for g in wanted if id(g) not in present]
+    present = ser.get_safe_globals()
+    ids = set(map(id, present))
+    missing = [g for g in wanted  # tuples (fn, path) compare by value
+               if (g not in present if isinstance(g, tuple) else
+                   id(g) not in ids)]
     if not missing:
         return False
     ser.add_safe_globals(missing)
     _note('torch_load',
-          'allow-listed mmengine checkpoint types (HistoryBuffer, numpy '
-          'arrays/scalars) for torch.load(weights_only=True).')
+          'allow-listed mmengine checkpoint types (HistoryBuffer and its '
+          'statistics methods, numpy arrays/scalars) for '
+          'torch.load(weights_only=True).')
     return True
 
 
@@ -282,6 +318,24 @@ def fix_dist_cpu():
         torch_dist.init_process_group(
             backend='gloo' if backend == 'nccl' else backend, **kwargs)
 
+    original_mpi = dist_utils._init_dist_mpi
+
+    @functools.wraps(original_mpi)
+    def init_dist_mpi(backend, **kwargs):
+        if not _cpu_only() or backend == 'smddp':
+            return original_mpi(backend, **kwargs)
+        # Same environment as mmengine's mpi launcher, without CUDA.
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            raise KeyError('The environment variable MASTER_ADDR is not set')
+        os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
+        os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
+        if backend == 'nccl':
+            backend = 'gloo'
+            _note('dist_backend', 'no CUDA device: using the gloo backend '
+                  'instead of nccl.')
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
     ddp_cls = ddp_mod.MMDistributedDataParallel
     original_ddp_init = ddp_cls.__init__
 
@@ -297,9 +351,69 @@ def fix_dist_cpu():
 
     dist_utils._init_dist_pytorch = init_dist_pytorch
     dist_utils._init_dist_slurm = init_dist_slurm
+    dist_utils._init_dist_mpi = init_dist_mpi
     ddp_cls.__init__ = ddp_init
     dist_utils._uniformer_mm_patched = True
     del torch
+    return True
+
+
+# --------------------------------------------------------------------------
+# AmpOptimWrapper on CPU-only machines
+# --------------------------------------------------------------------------
+def _no_accelerator():
+    from mmengine.device import get_device
+    return get_device() == 'cpu'
+
+
+def fix_amp_cpu():
+    """Let mmengine's AmpOptimWrapper train with bf16 autocast on CPU."""
+    import torch
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    if getattr(AmpOptimWrapper, '_uniformer_mm_cpu', False):
+        return False
+    if not hasattr(torch, 'amp') or not hasattr(torch.amp, 'GradScaler'):
+        return False  # torch < 2.3 has no CPU GradScaler: leave it alone
+    original_init = AmpOptimWrapper.__init__
+
+    @functools.wraps(original_init)
+    def amp_init(self, loss_scale='dynamic', dtype=None, use_fsdp=False,
+                 **kwargs):
+        if not _no_accelerator() or use_fsdp:
+            return original_init(self, loss_scale=loss_scale, dtype=dtype,
+                                 use_fsdp=use_fsdp, **kwargs)
+        if dtype is None:
+            dtype = torch.bfloat16
+        elif isinstance(dtype, str):
+            assert dtype in self.valid_dtypes, (
+                f'dtype should be any of {self.valid_dtypes}, got {dtype}')
+            dtype = getattr(torch, dtype)
+        if dtype != torch.bfloat16:
+            raise ValueError(
+                f'AmpOptimWrapper on CPU: autocast supports only bfloat16, '
+                f'got dtype={dtype}; set optim_wrapper.dtype="bfloat16".')
+        # What AmpOptimWrapper.__init__ does, minus the GPU assertion and
+        # with a CPU GradScaler.
+        OptimWrapper.__init__(self, **kwargs)
+        self._scale_update_param = None
+        if loss_scale == 'dynamic':
+            self.loss_scaler = torch.amp.GradScaler('cpu')
+        elif isinstance(loss_scale, float):
+            self._scale_update_param = loss_scale
+            self.loss_scaler = torch.amp.GradScaler(
+                'cpu', init_scale=loss_scale)
+        elif isinstance(loss_scale, dict):
+            self.loss_scaler = torch.amp.GradScaler('cpu', **loss_scale)
+        else:
+            raise TypeError('loss_scale must be of type float, dict, or '
+                            f'"dynamic", but got {loss_scale}')
+        self.cast_dtype = dtype
+        _note('amp_cpu', 'no GPU: AmpOptimWrapper uses bfloat16 autocast on '
+              "CPU with torch.amp.GradScaler('cpu') (mmengine asserts a "
+              'GPU).')
+
+    AmpOptimWrapper.__init__ = amp_init
+    AmpOptimWrapper._uniformer_mm_cpu = True
     return True
 
 
@@ -309,4 +423,5 @@ def apply():
     fix_mmaction_drn()
     fix_torch_load()
     fix_dist_cpu()
+    fix_amp_cpu()
     return dict(APPLIED)

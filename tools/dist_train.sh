@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Distributed training on one or more nodes with torchrun.
+#   bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# GPUS: processes per node (on a CPU-only machine: CPU processes, gloo).
+# Environment: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR
+# (127.0.0.1); TORCHRUN (torchrun, else `$PYTHON -m torch.distributed.run`),
+# PYTHON (python).
+set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
+    exit 2
+fi
+CONFIG=$1
+GPUS=$2
+shift 2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${TORCHRUN:-}" ]; then
+    read -r -a RUN <<< "$TORCHRUN"
+elif [ -z "${PYTHON:-}" ] && command -v torchrun > /dev/null; then
+    RUN=(torchrun)
+else
+    RUN=("${PYTHON:-python}" -m torch.distributed.run)
+fi
+
+PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
+exec "${RUN[@]}" \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$TOOLS/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "$@"

@@ -1,0 +1,372 @@
+"""Train a model from an mmengine config (mmaction2 or mmpretrain).
+
+The command line is the one of mmaction2's ``tools/train.py``::
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--no-validate] [--auto-scale-lr] [--seed N] [--diff-rank-seed]
+        [--deterministic] [--cfg-options KEY=VALUE ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+``uniformer_mm`` is imported before anything is built, so its models are
+registered and the fixes of :mod:`uniformer_mm.compat` are applied. Video
+configs (``default_scope = 'mmaction'``) and image configs
+(``default_scope = 'mmpretrain'``) both work; the runner is
+``cfg.runner_type`` when set, else mmengine's ``Runner``.
+
+Mistakes on the command line (a missing config file, a misspelt
+``--cfg-options`` key) end with a one-line error and exit status 2.
+"""
+import argparse
+import difflib
+import inspect
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+#: Top-level keys that ``--cfg-options`` may add although the config does not
+#: have them, besides the arguments of the runner (``Runner.__init__``).
+_RUNNER_KEYS = {'runner_type', 'default_scope', 'custom_imports', 'launcher',
+                # read by uniformer_mm.engine.config_checks
+                'config_checks', 'allow_head_mismatch'}
+
+
+class CLIError(Exception):
+    """A user mistake that is reported in one line, without a traceback."""
+
+
+def fail(prog, message):
+    """Print ``prog: error: message`` on stderr and exit with status 2."""
+    print(f'{osp.basename(prog)}: error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+
+# --------------------------------------------------------------------------
+# helpers shared with tools/test.py
+# --------------------------------------------------------------------------
+def import_uniformer_mm():
+    """Import ``uniformer_mm`` (our models, the compat fixes) once.
+
+    Done after the command line is checked, so that its mistakes are
+    reported without the import's log lines, and before anything is built.
+    """
+    try:
+        import uniformer_mm
+    except ImportError:  # running from a checkout that is not pip-installed
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+        import uniformer_mm
+    return uniformer_mm
+
+
+#: The name tools/test.py loads this file under.
+SHARED_NAME = '_uniformer_mm_train_cli'
+
+if __name__ not in ('__main__', SHARED_NAME):
+    # Imported as a module, e.g. as ``__mp_main__`` in worker processes
+    # started with 'spawn', which unpickle mmpretrain / mmaction2 objects
+    # and so need the compat fixes first.
+    import_uniformer_mm()
+
+
+def check_config_path(path):
+    if not osp.isfile(path):
+        kind = 'is a directory' if osp.isdir(path) else 'does not exist'
+        raise CLIError(f'config file {path!r} {kind}')
+
+
+def load_config(path):
+    """``Config.fromfile`` with one-line errors for the usual mistakes.
+
+    Imports ``uniformer_mm`` first (see :func:`import_uniformer_mm`).
+    """
+    check_config_path(path)
+    import_uniformer_mm()
+    try:
+        return Config.fromfile(path)
+    except FileNotFoundError as e:  # e.g. a missing _base_ file
+        raise CLIError(f'while reading config {path!r}: {e}') from None
+    except SyntaxError as e:
+        raise CLIError(f'syntax error in config {e.filename}:{e.lineno}: '
+                       f'{e.msg}') from None
+
+
+def _runner_keys(cfg):
+    keys = set(_RUNNER_KEYS)
+    from mmengine.runner import Runner
+    keys.update(inspect.signature(Runner.__init__).parameters)
+    runner_type = cfg.get('runner_type')
+    if isinstance(runner_type, str):
+        from mmengine.registry import RUNNERS
+        try:
+            cls = RUNNERS.get(runner_type)
+        except Exception:  # unknown type: reported when it is built
+            cls = None
+        if cls is not None:
+            keys.update(inspect.signature(cls.__init__).parameters)
+    keys.discard('self')
+    return keys
+
+
+def _close(word, candidates):
+    match = difflib.get_close_matches(
+        word, [str(c) for c in candidates], n=1, cutoff=0.8)
+    return f" (did you mean '{match[0]}'?)" if match else ''
+
+
+def check_cfg_options(cfg, options):
+    """Reject ``--cfg-options`` keys that are most likely misspelt.
+
+    A key may add new entries (``model.backbone.drop_path_rate=0.1`` where
+    the config does not set it), but
+
+    * a new top-level key must be one the runner reads,
+    * a new key that is a near miss of an existing sibling
+      (``train_cfg.max_epoch`` next to ``max_epochs``) is an error,
+    * a path cannot go through a value that is not a dict (or a list, with
+      a numeric index in range).
+    """
+    top = cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg
+    runner_keys = None
+    for key in options:
+        node, walked = top, []
+        for part in key.split('.'):
+            where = '.'.join(walked)
+            if isinstance(node, (list, tuple)):
+                if not part.isdigit():
+                    raise CLIError(
+                        f'--cfg-options {key}: {where!r} is a list, index it '
+                        f'with a number (e.g. {where}.0)')
+                if int(part) >= len(node):
+                    raise CLIError(
+                        f'--cfg-options {key}: index {part} is out of range '
+                        f'for {where!r} (a list of {len(node)})')
+                node = node[int(part)]
+            elif isinstance(node, dict):
+                if part in node:
+                    node = node[part]
+                else:
+                    hint = _close(part, node.keys())
+                    if not walked:
+                        if runner_keys is None:
+                            runner_keys = _runner_keys(cfg)
+                        if part not in runner_keys:
+                            raise CLIError(
+                                f'--cfg-options {key}: the config has no '
+                                f'top-level key {part!r}{hint}')
+                    elif hint:
+                        raise CLIError(
+                            f'--cfg-options {key}: {where!r} has no key '
+                            f'{part!r}{hint}')
+                    break  # adding a new entry: nothing more to check
+            else:
+                raise CLIError(
+                    f'--cfg-options {key}: {where!r} is {node!r}, not a '
+                    f'dict, so it has no key {part!r}')
+            walked.append(part)
+
+
+def merge_cfg_options(cfg, options):
+    """Validate (see :func:`check_cfg_options`) and merge ``options``."""
+    if not options:
+        return
+    check_cfg_options(cfg, options)
+    try:
+        cfg.merge_from_dict(options)
+    except (TypeError, KeyError, IndexError) as e:
+        raise CLIError(f'--cfg-options: {e}') from None
+
+
+def set_work_dir(cfg, work_dir, config_path):
+    """``--work-dir`` > ``cfg.work_dir`` > ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def build_runner(cfg):
+    """``cfg.runner_type`` if the config names one, else mmengine Runner.
+
+    The fixes of :mod:`uniformer_mm.compat` in effect are written to the
+    run's log.
+    """
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        runner = RUNNERS.build(cfg)
+    else:
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+    applied = import_uniformer_mm().compat.APPLIED
+    if applied:
+        runner.logger.info(
+            f'uniformer_mm.compat fixes in effect: {", ".join(applied)} '
+            '(see uniformer_mm/compat.py)')
+    return runner
+
+
+def check_config_cli(cfg, mode='train'):
+    """:func:`uniformer_mm.engine.config_checks.check_config`; its errors
+    become a one-line-per-problem CLIError, its warnings are returned."""
+    from uniformer_mm.engine.config_checks import (ConfigCheckError,
+                                                   check_config)
+    try:
+        return check_config(cfg, mode=mode)
+    except ConfigCheckError as e:
+        raise CLIError(str(e).replace('\n', '\n  ')) from None
+
+
+def set_local_rank(local_rank):
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(local_rank)
+
+
+# --------------------------------------------------------------------------
+# train.py proper
+# --------------------------------------------------------------------------
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Train a UniFormer model (mmaction2 or mmpretrain '
+        'config).')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint; without a value, resume from the '
+        'latest checkpoint in the work dir (if any)')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='automatic mixed precision training (bf16 autocast on CPU)')
+    parser.add_argument(
+        '--no-validate', action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate by the actual / base batch size '
+        '(needs `auto_scale_lr` in the config)')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument(
+        '--diff-rank-seed', action='store_true',
+        help='use a different seed on every rank')
+    parser.add_argument(
+        '--deterministic', action='store_true',
+        help='use deterministic algorithms (cuDNN included)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as KEY=VALUE pairs with '
+        'dotted keys, e.g. train_cfg.max_epochs=10 '
+        'optim_wrapper.optimizer.lr=1e-3. Lists: key="[a,b]" or key=a,b; '
+        'list items: key.0.field=value (quote brackets in the shell).')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank (older); torchrun sets the LOCAL_RANK variable instead.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    set_local_rank(args.local_rank)
+    return args
+
+
+def _on_cpu():
+    from mmengine.device import get_device
+    return get_device() == 'cpu'
+
+
+def merge_args(cfg, args, notes):
+    """Apply the command line to ``cfg``; append log lines to ``notes``."""
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+    set_work_dir(cfg, args.work_dir, args.config)
+
+    if args.amp:
+        optim_wrapper = cfg.get('optim_wrapper')
+        if not isinstance(optim_wrapper, dict):
+            raise CLIError('--amp needs an `optim_wrapper` dict in the config')
+        wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
+            raise CLIError(
+                f'--amp works with OptimWrapper or AmpOptimWrapper, but the '
+                f'config uses {wrapper_type!r}; set its AMP options in the '
+                'config instead')
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if _on_cpu():
+            old = optim_wrapper.get('dtype')
+            optim_wrapper.dtype = 'bfloat16'
+            from mmengine.optim import AmpOptimWrapper
+            how = ('mmengine\'s AmpOptimWrapper asserts a GPU, '
+                   'uniformer_mm.compat (amp_cpu) builds it on CPU with '
+                   'torch.amp.GradScaler(\'cpu\')'
+                   if getattr(AmpOptimWrapper, '_uniformer_mm_cpu', False)
+                   else 'AmpOptimWrapper on CPU')
+            changed = (f' (dtype {old!r} replaced: CPU autocast supports '
+                       'only bfloat16)' if old not in (None, 'bfloat16')
+                       else '')
+            notes.append('--amp without a GPU: bfloat16 autocast on CPU'
+                         f'{changed}; {how}.')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume) and '://' not in args.resume:
+            raise CLIError(f'--resume: checkpoint {args.resume!r} does not '
+                           'exist')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.auto_scale_lr:
+        auto_scale_lr = cfg.get('auto_scale_lr')
+        if not isinstance(auto_scale_lr, dict) or \
+                'base_batch_size' not in auto_scale_lr:
+            raise CLIError(
+                '--auto-scale-lr needs `auto_scale_lr = dict('
+                'base_batch_size=N)` in the config (N: the total batch size '
+                'the learning rate was tuned for)')
+        auto_scale_lr.enable = True
+
+    randomness = dict(cfg.get('randomness') or {})
+    if args.seed is not None:
+        randomness['seed'] = args.seed
+    if args.diff_rank_seed:
+        randomness['diff_rank_seed'] = True
+    if args.deterministic:
+        randomness['deterministic'] = True
+    if randomness:
+        randomness.setdefault('seed', None)
+        cfg.randomness = randomness
+
+    merge_cfg_options(cfg, args.cfg_options)
+
+    if args.resume == 'auto':
+        from mmengine.runner import find_latest_checkpoint
+        if find_latest_checkpoint(cfg.work_dir) is None:
+            notes.append(f'--resume: no checkpoint in {cfg.work_dir}, '
+                         'training starts from scratch.')
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    notes = []
+    try:
+        cfg = load_config(args.config)
+        cfg = merge_args(cfg, args, notes)
+        notes.extend(check_config_cli(cfg))
+    except CLIError as e:
+        fail(sys.argv[0] if argv is None else 'train.py', e)
+
+    runner = build_runner(cfg)
+    for note in notes:
+        runner.logger.info(note)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
