@@ -1,0 +1,160 @@
+# Kinetics-400 for the light (hourglass) UniFormer XXS/XS, sparse sampling
+#
+# Official ``exp_light`` (``kinetics_sparse``): ``clip_len`` segments, one
+# frame each (the sampling rate is ignored), here XXS 16 frames at 160 px
+# (other runs: 4/8/16/32 frames at 128/160 px, XS 32 at 192; RandAugment
+# ``rand`` for xxs4_*/xxs8_128, ``rand-m5-n2-mstd0.25`` for xxs16/32 and
+# xxs8_160, ``rand-m7-n4-mstd0.5-inc1`` for xs32). Train: short side 256 ->
+# RandAugment -> RandomResizedCrop (area 0.08-1) + resize to the crop size +
+# flip -> random erasing 0.25 -> 2 copies per video (AUG.NUM_SAMPLE 2);
+# mixup/cutmix + label smoothing: ``blending`` below. Val and test: 1 clip x
+# centre crop at the training resolution (official 1x1 views).
+#
+# Knobs: the "settings" block below. mmengine evaluates this file before a
+# child config, so re-assigning a knob in a child does NOT rebuild the
+# pipelines; update the built data loaders instead, e.g. another clip
+# length (more examples in README.md of this folder):
+#
+#   _base_ = [..., '../_base_/datasets/kinetics400_light.py']
+#   from uniformer_mm.datasets.config_utils import update_transforms  # noqa
+#   sampling = dict(UniformSample=dict(clip_len=16))
+#   train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
+#   val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
+#   test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+#
+# Mixup/CutMix and label smoothing live in the model: wire ``blending`` and
+# ``label_smooth_eps`` (defined below) into it where the recipe uses them:
+#   model = dict(data_preprocessor=dict(blending=_base_.blending),
+#                cls_head=dict(label_smooth_eps=_base_.label_smooth_eps))
+# Our transforms are registered by ``import uniformer_mm`` (the model base
+# configs' ``custom_imports``).
+dataset_type = 'VideoDataset'
+data_root = 'data/kinetics400/videos_train'
+data_root_val = 'data/kinetics400/videos_val'
+ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
+ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
+ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
+num_classes = 400
+
+# ---------------------------------------------------------------- settings
+clip_len = 16  # frames per clip (one per segment)
+num_test_clips = 1  # test views: clips (x 1 crop)
+crop_size = 160  # train crop = test short side = test crop
+train_short_side = 256  # short side before RandAugment and the crop
+rand_augment = 'rand-m5-n2-mstd0.25'  # timm RandAugment string
+flip_ratio = 0.5
+random_erasing_prob = 0.25  # timm RE, 'pixel' mode
+num_repeats = 2  # repeated augmentation (official AUG.NUM_SAMPLE)
+batch_size = 8  # videos per GPU (training: x num_repeats clips)
+num_workers = 8
+
+# The recipe's batch blending (timm Mixup: mixup alpha 0.8, cutmix alpha 1.0,
+# switch prob 0.5, always on) and label smoothing 0.1:
+# used by the UniFormer (V1) recipe.
+blending = dict(
+    type='RandomBatchAugment',
+    augments=[
+        dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
+        dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
+    ])
+label_smooth_eps = 0.1
+
+# ---------------------------------------------------------------- pipelines
+file_client_args = dict(io_backend='disk')
+# the mean/std of the data preprocessor (0.45 / 0.225 * 255): random erasing
+# writes N(0, 1) noise of the normalised space as mean + std * z
+norm_mean = [114.75, 114.75, 114.75]
+norm_std = [57.375, 57.375, 57.375]
+train_pipeline = [
+    dict(type='DecordInit', **file_client_args),
+    dict(type='UniformSample', clip_len=clip_len, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(
+        type='RepeatClips',  # decode once, augment num_repeats times
+        num_repeats=num_repeats,
+        transforms=[
+            dict(type='Resize', scale=(-1, train_short_side)),
+            dict(
+                type='VideoRandAugment',
+                config_str=rand_augment,
+                interpolation='bicubic'),
+            dict(
+                type='FusedRandomResizedCropFlip',
+                scale=crop_size,
+                area_range=(0.08, 1.0),
+                aspect_ratio_range=(0.75, 1.3333),
+                flip_ratio=flip_ratio),
+            dict(
+                type='VideoRandomErasing',
+                probability=random_erasing_prob,
+                mode='pixel',
+                mean=norm_mean,
+                std=norm_std),
+            dict(type='FormatShape', input_format='NCTHW'),
+            dict(type='PackActionInputs')
+        ])
+]
+val_pipeline = [  # 1 clip x 1 centre crop
+    dict(type='DecordInit', **file_client_args),
+    dict(
+        type='UniformSample',
+        clip_len=clip_len,
+        num_clips=1,
+        test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, crop_size)),
+    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [  # num_test_clips clips x 1 crop (centre)
+    dict(type='DecordInit', **file_client_args),
+    dict(
+        type='UniformSample',
+        clip_len=clip_len,
+        num_clips=num_test_clips,
+        test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, crop_size)),
+    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+
+# ---------------------------------------------------------------- loaders
+train_dataloader = dict(
+    batch_size=batch_size,
+    num_workers=num_workers,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='repeat_pseudo_collate'),  # flattens RepeatClips
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=batch_size,
+    num_workers=num_workers,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root_val),
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=num_workers,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_test,
+        data_prefix=dict(video=data_root_val),
+        pipeline=test_pipeline,
+        test_mode=True))
+
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,40 @@
+"""Video (and image) data transforms of uniformer-mm.
+
+Registered in mmaction2's ``TRANSFORMS`` (scope ``mmaction``); the ones that
+also make sense for single images (``VideoRandAugment``,
+``VideoRandomErasing``: they accept mmpretrain's ``img`` key) are registered
+in mmpretrain's ``TRANSFORMS`` as well.
+
+* :class:`VideoRandAugment` -- timm RandAugment (``rand-m7-n4-mstd0.5-inc1``)
+  with the same random parameters for every frame, cv2/numpy, vectorised.
+* :class:`VideoRandomErasing` -- timm random erasing, same box per frame.
+* :class:`FusedRandomResizedCropFlip` -- mmaction2's RandomResizedCrop ->
+  Resize -> Flip in one pass, identical output.
+* :class:`RepeatClips` -- repeated augmentation (``AUG.NUM_SAMPLE``) inside
+  the pipeline; collate with ``repeat_pseudo_collate``.
+"""
+from .crop import FusedRandomResizedCropFlip
+from .rand_augment import VideoRandAugment
+from .random_erasing import VideoRandomErasing
+from .wrappers import RepeatClips
+
+__all__ = [
+    'VideoRandAugment', 'VideoRandomErasing', 'FusedRandomResizedCropFlip',
+    'RepeatClips'
+]
+
+
+def _register():
+    from mmaction.registry import TRANSFORMS as MMACTION_TRANSFORMS
+    for cls in (VideoRandAugment, VideoRandomErasing,
+                FusedRandomResizedCropFlip, RepeatClips):
+        MMACTION_TRANSFORMS.register_module(module=cls, force=True)
+    try:
+        from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
+    except ImportError:  # pragma: no cover - mmpretrain is optional here
+        return
+    for cls in (VideoRandAugment, VideoRandomErasing):
+        MMPRETRAIN_TRANSFORMS.register_module(module=cls, force=True)
+
+
+_register()
