@@ -15,3 +15,4 @@ from . import models  # noqa: E402,F401
 
 __all__ = ['__version__', 'compat']
 from . import datasets  # noqa: E402,F401
+from . import engine  # noqa: E402,F401

@@ -1,0 +1,484 @@
+"""Catch configuration mistakes before anything is built.
+
+:func:`check_config` is called by ``tools/train.py`` and ``tools/test.py``
+after the command line is merged into the config. Each problem gets one
+plain line that names the config key (and the file / line where there is
+one):
+
+``arch``
+    An unknown arch name of a UniFormer backbone (``model.backbone.arch:
+    unknown UniFormer arch 'smal'; choose one of ...``).
+``input_size``
+    A crop / resize size the backbone cannot take whole: UniFormer (V1)
+    downsamples by 32, UniFormerV2 by its patch size (16 or 14); other sizes
+    silently drop the border pixels. Checked on the last fixed size of each
+    pipeline (``Resize(keep_ratio=False)``, ``CenterCrop``, ``ThreeCrop``,
+    ``TenCrop``, ``RandomCrop``, mmpretrain's ``RandomResizedCrop``).
+    Both backbones take any number of frames, so there is no frame rule.
+``head``
+    ``load_from`` whose classifier has another number of classes than the
+    model's head (mmengine would silently skip the mismatched weights and
+    train a random classifier). Convert the checkpoint first (e.g.
+    ``tools/convert_checkpoint.py --drop-head`` or a label map), load only
+    the backbone, or set ``allow_head_mismatch = True``.
+``data_paths``
+    A missing ``data_root``, annotation file or ``data_prefix`` directory of
+    a data set (the message names the path and points to docs/datasets/).
+``annotations``
+    Labels of a video annotation list outside the head's ``num_classes``,
+    malformed lines (file and line numbers; see
+    :mod:`uniformer_mm.datasets.validate`).
+``robust_data``
+    ``RobustVideoDataset(on_bad='skip')`` without ``BadSampleHook``.
+
+A config can switch checks off with ``config_checks = dict(skip=['head'])``.
+"""
+import os.path as osp
+
+__all__ = ['ConfigCheckError', 'check_config']
+
+DOCS = 'docs/datasets/'
+CHECKS = ('arch', 'input_size', 'head', 'data_paths', 'annotations',
+          'robust_data')
+_V1 = ('UniFormer', 'UniFormerVideo')
+_V2 = ('UniFormerV2Video', )
+#: Data sets that create their data on first use (no path checks).
+_GENERATING = ('DemoVideoDataset', 'DemoImageDataset')
+
+
+class ConfigCheckError(ValueError):
+    """One or more config mistakes; one line each."""
+
+
+def _name(type_):
+    if isinstance(type_, str):
+        return type_.rsplit('.', 1)[-1]
+    return getattr(type_, '__name__', str(type_))
+
+
+def _get(cfg, key, default=None):
+    try:
+        return cfg.get(key, default)
+    except AttributeError:
+        return default
+
+
+def _one_line(err):
+    text = str(err)
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = str(err.args[0])
+    return ' '.join(text.split())
+
+
+# ------------------------------------------------------------------ model
+def _backbone(cfg):
+    model = _get(cfg, 'model') or {}
+    return _get(model, 'backbone') or {}
+
+
+def _head_num_classes(cfg):
+    model = _get(cfg, 'model') or {}
+    for key in ('cls_head', 'head'):
+        head = _get(model, key)
+        if head is not None and _get(head, 'num_classes') is not None:
+            return f'model.{key}.num_classes', int(head['num_classes'])
+    return None, None
+
+
+def _check_arch(cfg, errors):
+    backbone = _backbone(cfg)
+    name = _name(_get(backbone, 'type'))
+    arch = _get(backbone, 'arch')
+    if not isinstance(arch, str):
+        return
+    try:
+        if name in _V1:
+            from ..models.backbones.uniformer import resolve_arch
+            resolve_arch(arch)
+        elif name in _V2:
+            from ..models.backbones.uniformerv2 import UniFormerV2Video
+            UniFormerV2Video._resolve_arch(arch)
+    except (KeyError, ValueError, TypeError) as e:
+        errors.append(f'model.backbone.arch: {_one_line(e)}')
+
+
+def _backbone_stride(cfg):
+    """(stride, what) the input size must be a multiple of, or (None, _)."""
+    backbone = _backbone(cfg)
+    name = _name(_get(backbone, 'type'))
+    if name in _V1:
+        return 32, f'{name} (UniFormer V1 downsamples by 32)'
+    if name in _V2:
+        arch = _get(backbone, 'arch', 'vit-b16')
+        try:
+            from ..models.backbones.uniformerv2 import UniFormerV2Video
+            patch = UniFormerV2Video._resolve_arch(
+                arch if isinstance(arch, str) else dict(arch))['patch_size']
+        except Exception:  # noqa: BLE001 - reported by _check_arch
+            return None, None
+        return patch, f'{name} (patch size {patch})'
+    return None, None
+
+
+def _pair_hw(value):
+    """(h, w) of an int or a (w, h) pair, else None."""
+    if isinstance(value, int) and value > 0:
+        return value, value
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, int) and v > 0 for v in value):
+        return value[1], value[0]
+    return None
+
+
+def final_size(pipeline, scope='mmaction'):
+    """The fixed (h, w) a pipeline ends with, and the transform that set it
+    (None, None if unknown)."""
+    size, where = None, None
+    for i, t in enumerate(pipeline or []):
+        if not isinstance(t, dict):
+            size = None
+            continue
+        type_ = _get(t, 'type')
+        name = _name(type_)
+        t_scope = (type_.split('.')[0] if isinstance(type_, str)
+                   and '.' in type_ else scope)
+        new = 'keep'
+        if name in ('CenterCrop', 'ThreeCrop', 'TenCrop'):
+            new = _pair_hw(_get(t, 'crop_size'))
+        elif name == 'RandomCrop':
+            new = _pair_hw(_get(t, 'size', _get(t, 'crop_size')))
+        elif name == 'RandomResizedCrop':
+            new = _pair_hw(_get(t, 'scale')) if 'scale' in t else None
+        elif name == 'Resize':
+            keep_default = t_scope == 'mmaction'
+            if _get(t, 'keep_ratio', keep_default):
+                new = None
+            else:
+                new = _pair_hw(_get(t, 'scale'))
+        elif name in ('MultiScaleCrop', 'RandomRescale', 'ResizeEdge',
+                      'RandomResize', 'RandomChoiceResize', 'Fuse'):
+            new = None
+        if new != 'keep':
+            size, where = new, f'{i}: {name}'
+    return size, where
+
+
+def _pipelines(cfg, loaders):
+    for loader_key in loaders:
+        loader = _get(cfg, loader_key)
+        if not loader:
+            continue
+        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
+                                       f'{loader_key}.dataset'):
+            pipeline = _get(ds, 'pipeline')
+            if isinstance(pipeline, (list, tuple)):
+                yield f'{path}.pipeline', pipeline
+
+
+def _check_input_size(cfg, loaders, errors):
+    stride, what = _backbone_stride(cfg)
+    if not stride:
+        return
+    scope = _get(cfg, 'default_scope') or 'mmaction'
+    for key, pipeline in _pipelines(cfg, loaders):
+        size, where = final_size(pipeline, scope)
+        if size is None:
+            continue
+        bad = [s for s in size if s % stride]
+        if bad:
+            h, w = size
+            fix_h, fix_w = (max(stride, round(v / stride) * stride)
+                            for v in size)
+            errors.append(
+                f'{key}[{where}]: input size {h}x{w} is not a multiple of '
+                f'{stride}, which {what} needs (the border pixels would be '
+                f'dropped); use e.g. {fix_h}x{fix_w}')
+
+
+def _state_dict_of(path):
+    """The state dict of a checkpoint, read safely (weights only) and, where
+    the file format allows, memory-mapped (only the head is looked at)."""
+    import torch
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True,
+                          mmap=True)
+    except Exception:  # noqa: BLE001 - legacy format etc.: the reader
+        from ..checkpoint.io import load_checkpoint_file  # explains it
+        ckpt = load_checkpoint_file(path, map_location='cpu')
+    if isinstance(ckpt, dict):
+        for key in ('state_dict', 'model', 'module'):
+            if isinstance(ckpt.get(key), dict):
+                return ckpt[key]
+    return ckpt if isinstance(ckpt, dict) else {}
+
+
+def _classifier_rows(state_dict):
+    """{key: rows} of the classifier weights of a state dict."""
+    try:
+        from ..checkpoint.head import classifier_keys
+        keys = [k for k in classifier_keys(state_dict)
+                if k.endswith('.weight')]
+    except ImportError:  # pragma: no cover
+        keys = []
+    if not keys:  # any 2D weight of the head
+        keys = [k for k, v in state_dict.items()
+                if k.split('.')[0] in ('head', 'cls_head')
+                and k.endswith('.weight') and getattr(v, 'ndim', 0) == 2]
+    return {k: int(state_dict[k].shape[0]) for k in keys}
+
+
+def _check_head(cfg, errors):
+    load_from = _get(cfg, 'load_from')
+    if not load_from or not isinstance(load_from, str) or '://' in load_from:
+        return
+    if _get(cfg, 'allow_head_mismatch', False):
+        return
+    key, num_classes = _head_num_classes(cfg)
+    if num_classes is None or not osp.isfile(load_from):
+        return  # a missing file is reported by the tools / the runner
+    try:
+        state_dict = _state_dict_of(load_from)
+    except Exception as e:  # noqa: BLE001 - unreadable: say so in one line
+        errors.append(f'load_from: cannot read {load_from}: {_one_line(e)}')
+        return
+    rows = _classifier_rows(state_dict)
+    if not rows or num_classes in rows.values():
+        return
+    shown = ', '.join(f'{k} has {n} rows' for k, n in sorted(rows.items()))
+    errors.append(
+        f'{key}={num_classes} but the classifier of load_from={load_from} '
+        f'has {sorted(set(rows.values()))} classes ({shown}). Without a '
+        'mapping its head would be silently dropped: convert the checkpoint '
+        '(tools/convert_checkpoint.py --drop-head for a new classifier, or '
+        'label maps to re-order / select classes), load only the backbone '
+        "(model.backbone.init_cfg=dict(type='Pretrained', checkpoint=..., "
+        "prefix='backbone.') and load_from=None), or set "
+        'allow_head_mismatch=True')
+
+
+# ------------------------------------------------------------------ data
+def _leaf_datasets(ds, path):
+    if not isinstance(ds, dict):
+        return
+    inner = _get(ds, 'dataset')
+    inners = _get(ds, 'datasets')
+    if isinstance(inner, dict):
+        yield from _leaf_datasets(inner, f'{path}.dataset')
+    elif isinstance(inners, (list, tuple)):
+        for i, d in enumerate(inners):
+            yield from _leaf_datasets(d, f'{path}.datasets.{i}')
+    else:
+        yield path, ds
+
+
+def _is_remote(p):
+    return isinstance(p, str) and '://' in p
+
+
+def _join(root, p):
+    if not root or osp.isabs(p):
+        return p
+    return osp.join(root, p)
+
+
+#: Docs page per data set, matched against the components of a missing
+#: path (first match wins); a config may name its own with ``data_docs``.
+DATA_DOCS = (
+    (r'kinetics', 'kinetics.md'), (r'(sthv1|something-something-v1)',
+                                   'sthv1.md'),
+    (r'(sthv2|something-something-v2)', 'sthv2.md'),
+    (r'(mit|moments)', 'mit.md'), (r'(activitynet|anet)', 'activitynet.md'),
+    (r'hacs', 'hacs.md'), (r'ucf101', 'ucf101.md'), (r'hmdb51', 'hmdb51.md'),
+    (r'imagenet', 'imagenet.md'))
+
+
+def _docs_page(cfg, path):
+    page = _get(cfg, 'data_docs')
+    if isinstance(page, str) and page:
+        return page
+    import re
+    parts = [p.lower() for p in path.replace('\\', '/').split('/') if p]
+    for pattern, name in DATA_DOCS:
+        if any(re.match(pattern + r'(\d+|_|-|$)', p) for p in parts):
+            return DOCS + name
+    return DOCS
+
+
+def _missing_top(path):
+    """The shortest missing prefix of ``path`` (at least two components,
+    e.g. ``data/kinetics400`` rather than ``data``)."""
+    parts = path.split(osp.sep)
+    start = 3 if osp.isabs(path) else 2
+    for i in range(start, len(parts)):
+        prefix = osp.sep.join(parts[:i])
+        if not osp.exists(prefix):
+            return prefix
+    return path
+
+
+def _check_data_paths(cfg, loaders, errors):
+    missing = []  # (key, what, path)
+    for loader_key in loaders:
+        loader = _get(cfg, loader_key)
+        if not loader:
+            continue
+        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
+                                       f'{loader_key}.dataset'):
+            if _name(_get(ds, 'type')) in _GENERATING:
+                continue
+            root = _get(ds, 'data_root') or ''
+            if root and not _is_remote(root) and not osp.isdir(root):
+                missing.append((f'{path}.data_root', 'directory', root))
+                continue
+            ann = _get(ds, 'ann_file') or ''
+            if isinstance(ann, str) and ann and not _is_remote(ann):
+                full = _join(root, ann)
+                if not osp.isfile(full):
+                    missing.append(
+                        (f'{path}.ann_file', 'annotation file', full))
+            prefix = _get(ds, 'data_prefix')
+            items = (prefix.items() if isinstance(prefix, dict) else
+                     [('', prefix)] if isinstance(prefix, str) else [])
+            for k, v in items:
+                if not isinstance(v, str) or not v or _is_remote(v):
+                    continue
+                full = _join(root, v)
+                if not osp.isdir(full):
+                    sub = f'.{k}' if k else ''
+                    missing.append(
+                        (f'{path}.data_prefix{sub}', 'directory', full))
+    # One line per docs page (= per data set): the first missing path, the
+    # missing data set directories, the other keys that need them.
+    groups = {}
+    for key, what, full in missing:
+        groups.setdefault(_docs_page(cfg, full), []).append((key, what, full))
+    for page, items in groups.items():
+        key, what, full = items[0]
+        line = f'{key}: {what} {full!r} does not exist'
+        tops = list(dict.fromkeys(
+            _missing_top(f) for _, _, f in items))
+        tops = [t for t in tops if t != full]
+        if tops:
+            dirs = ', '.join(repr(t) for t in tops)
+            line += (f' (missing: {dirs}' if len(tops) > 1 else
+                     f' (missing directory {dirs}')
+            others = [k for k, _, _ in items[1:]]
+            if others:
+                line += f'; also needed by {", ".join(others)}'
+            line += ')'
+        elif len(items) > 1:
+            line += ' (also missing: ' + ', '.join(
+                f'{w} {f!r} for {k}' for k, w, f in items[1:]) + ')'
+        errors.append(f'{line}. See {page} for how to download and prepare '
+                      'the data')
+
+
+def _check_annotations(cfg, loaders, errors):
+    from ..datasets.validate import AnnotationError, validate_video_list
+    key, head_classes = _head_num_classes(cfg)
+    for loader_key in loaders:
+        loader = _get(cfg, loader_key)
+        if not loader:
+            continue
+        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
+                                       f'{loader_key}.dataset'):
+            if _name(_get(ds, 'type')) not in ('VideoDataset',
+                                               'RobustVideoDataset'):
+                continue
+            ann = _get(ds, 'ann_file')
+            if not isinstance(ann, str) or _is_remote(ann):
+                continue
+            full = _join(_get(ds, 'data_root') or '', ann)
+            if not osp.isfile(full):
+                continue  # reported by _check_data_paths
+            num_classes = _get(ds, 'num_classes') or head_classes
+            try:
+                validate_video_list(
+                    full, num_classes=num_classes,
+                    multi_class=bool(_get(ds, 'multi_class', False)),
+                    delimiter=_get(ds, 'delimiter', ' '),
+                    allow_unlabeled=bool(_get(ds, 'test_mode', False)),
+                    check_files=False, on_duplicate='warn',
+                    logger=lambda m: None)
+            except AnnotationError as e:
+                src = (f' (num_classes from {key})' if not _get(
+                    ds, 'num_classes') and key else '')
+                for line in str(e).splitlines():
+                    errors.append(f'{path}.ann_file{src}: {line}')
+
+
+def _hook_types(cfg):
+    hooks = list(_get(cfg, 'custom_hooks') or [])
+    hooks += list((_get(cfg, 'default_hooks') or {}).values())
+    return {_name(_get(h, 'type')) for h in hooks if isinstance(h, dict)}
+
+
+def _check_robust_data(cfg, loaders, errors, warnings):
+    hooks = _hook_types(cfg)
+    for loader_key in loaders:
+        loader = _get(cfg, loader_key)
+        if not loader:
+            continue
+        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
+                                       f'{loader_key}.dataset'):
+            if _name(_get(ds, 'type')) != 'RobustVideoDataset':
+                continue
+            if 'BadSampleHook' in hooks:
+                continue
+            if _get(ds, 'on_bad', 'replace') == 'skip':
+                errors.append(
+                    f"{path}.on_bad='skip' needs the BadSampleHook: add "
+                    "custom_hooks=[dict(type='BadSampleHook')]")
+            else:
+                warnings.append(
+                    f'{path} is a RobustVideoDataset but the config has no '
+                    'BadSampleHook: bad samples are logged by the loader '
+                    "only; add custom_hooks=[dict(type='BadSampleHook')] "
+                    'for counts per epoch and in the test results')
+
+
+# ------------------------------------------------------------------ main
+def check_config(cfg, mode='train'):
+    """Check ``cfg`` (an mmengine ``Config`` or dict) for the mistakes
+    listed in the module doc.
+
+    Args:
+        cfg: The config, after command-line options were merged.
+        mode (str): ``'train'`` checks the train and val data, ``'test'``
+            the test data.
+
+    Returns:
+        list[str]: Warnings (things that work but are probably unintended).
+
+    Raises:
+        ConfigCheckError: One line per problem.
+    """
+    if mode not in ('train', 'test', 'val'):
+        raise ValueError(f'mode must be train, val or test, got {mode!r}')
+    loaders = {
+        'train': ('train_dataloader', 'val_dataloader'),
+        'val': ('val_dataloader', ),
+        'test': ('test_dataloader', )
+    }[mode]
+    skip = set((_get(_get(cfg, 'config_checks') or {}, 'skip') or ()))
+    unknown = skip - set(CHECKS)
+    if unknown:
+        raise ConfigCheckError(
+            f'config_checks.skip: unknown checks {sorted(unknown)}; '
+            f'choose from {list(CHECKS)}')
+    errors, warnings = [], []
+    if 'arch' not in skip:
+        _check_arch(cfg, errors)
+    if 'input_size' not in skip:
+        _check_input_size(cfg, loaders, errors)
+    if 'data_paths' not in skip:
+        _check_data_paths(cfg, loaders, errors)
+    if 'annotations' not in skip:
+        _check_annotations(cfg, loaders, errors)
+    if 'robust_data' not in skip:
+        _check_robust_data(cfg, loaders, errors, warnings)
+    if 'head' not in skip:
+        _check_head(cfg, errors)
+    if errors:
+        raise ConfigCheckError('\n'.join(errors))
+    return warnings

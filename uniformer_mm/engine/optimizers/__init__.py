@@ -1,0 +1,7 @@
+from .nonfinite import (NonFiniteLossError, SkipNonFiniteAmpOptimWrapper,
+                        SkipNonFiniteOptimWrapper)
+
+__all__ = [
+    'NonFiniteLossError', 'SkipNonFiniteOptimWrapper',
+    'SkipNonFiniteAmpOptimWrapper'
+]
