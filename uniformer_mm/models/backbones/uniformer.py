@@ -25,6 +25,8 @@ import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
+from ...checkpoint.loader import (check_arch_metadata,
+                                  load_pretrained_backbone, record_arch_hook)
 from ..layers import (CBlock, ConvDownsample, ConvStem, EvoSABlock,
                       PatchEmbed, SABlock, stage_checkpoint_counts)
 
@@ -231,6 +233,9 @@ class UniFormerNet(BaseModule):
         self.norm = nn.BatchNorm2d(
             dims_c[3]) if dims == 2 else nn.BatchNorm3d(dims_c[3])
         self._freeze_stages()
+        # record the arch (head_dim included) in every state dict, checked
+        # again on load (see uniformer_mm.checkpoint.arch)
+        self.register_state_dict_post_hook(record_arch_hook)
 
     # ------------------------------------------------------------------
     def _build_embeddings(self, in_channels, c, conv_stem):
@@ -270,19 +275,38 @@ class UniFormerNet(BaseModule):
         self._freeze_stages()
         return self
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              *args, **kwargs):
+        check_arch_metadata(self, local_metadata, prefix, state_dict)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      *args, **kwargs)
+
     def init_weights(self):
         pretrained = isinstance(self.init_cfg, dict) and \
             self.init_cfg.get('type') == 'Pretrained'
+        if pretrained and self.init_cfg.get('checkpoint'):
+            # any format (official image/video/light/token labeling,
+            # mmaction2, ours); 2D weights are inflated for video models
+            self._official_init()
+            load_pretrained_backbone(self, self.init_cfg['checkpoint'],
+                                     prefix=self.init_cfg.get('prefix'))
+            self._is_init = True
+            return
         if not pretrained:
-            for m in self.modules():
-                if isinstance(m, nn.Linear):
-                    trunc_normal_(m.weight, std=.02)
-                    if m.bias is not None:
-                        nn.init.constant_(m.bias, 0)
-                elif isinstance(m, nn.LayerNorm):
-                    nn.init.constant_(m.weight, 1.0)
-                    nn.init.constant_(m.bias, 0)
+            self._official_init()
         super().init_weights()
+
+    def _official_init(self):
+        """Official initialisation: truncated normal (std .02) for linear
+        weights, zero biases, unit LayerNorms."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.constant_(m.weight, 1.0)
+                nn.init.constant_(m.bias, 0)
 
     # ------------------------------------------------------------------
     def _run(self, block, *args):
