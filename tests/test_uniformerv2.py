@@ -736,3 +736,32 @@ def test_head_basics(tmp_path):
     assert torch.equal(mapped.fc_cls.weight, head.fc_cls.weight)
     assert UniFormerV2Head(5, 8, dropout_ratio=0).dropout.__class__ \
         is nn.Identity
+
+
+def test_pretrained_init_cfg_loads_our_checkpoint_without_prefix(tmp_path):
+    """``init_cfg=dict(type='Pretrained', checkpoint=...)`` with no prefix
+    loads the ``backbone.`` weights of a full-recognizer checkpoint (mmengine's
+    own loader would match nothing and load silently nothing)."""
+    from mmaction.registry import MODELS
+    from mmengine.registry import DefaultScope
+    arch = dict(input_resolution=64, patch_size=16, width=64, layers=2,
+                heads=2, return_list=[0, 1])
+    backbone = dict(type='UniFormerV2Video', arch=arch, n_layers=2, n_dim=64,
+                    n_head=2)
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        rec = MODELS.build(dict(
+            type='Recognizer3D', backbone=backbone,
+            cls_head=dict(type='UniFormerV2Head', num_classes=5,
+                          in_channels=64)))
+        rec.init_weights()
+        with torch.no_grad():
+            for p in rec.parameters():
+                p.normal_()
+        path = tmp_path / 'rec.pth'
+        torch.save({'state_dict': rec.state_dict(), 'meta': {}}, path)
+        fresh = MODELS.build(dict(backbone, init_cfg=dict(
+            type='Pretrained', checkpoint=str(path))))
+    fresh.init_weights()
+    expected = rec.backbone.state_dict()
+    for key, value in fresh.state_dict().items():
+        assert torch.equal(value, expected[key]), key

@@ -724,7 +724,13 @@ class UniFormerV2Video(BaseModule):
             self.load_clip(self.clip_pretrained)
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            super().init_weights()
+            # any supported format (official, mmaction2, ours, CLIP), with
+            # the prefix defaulting to 'backbone.' and a report of what
+            # did not load (mmengine's plain loader would silently load
+            # nothing from an unprefixed match)
+            from ...checkpoint.loader import load_pretrained_backbone
+            load_pretrained_backbone(self, cfg['checkpoint'],
+                                     prefix=cfg.get('prefix'))
         elif cfg:
             print_log(
                 f'UniFormerV2Video: init_cfg {cfg} ignored (only '
