@@ -56,7 +56,7 @@ def _from_steps(steps):
     hw = None
     resize_hw = None
     for step in steps:
-        kind = step.get('type')
+        kind = str(step.get('type')).split('.')[-1]  # no scope prefix
         if kind in _SAMPLERS:
             clip_len = step.get('clip_len', clip_len)
             clips = step.get('num_clips', 1)

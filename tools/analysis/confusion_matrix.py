@@ -1,0 +1,174 @@
+"""Confusion matrix and accuracies from a ``tools/test.py --dump`` file.
+
+    python tools/analysis/confusion_matrix.py DUMP.pkl --out cm.png
+        [--label-map FILE] [--normalize true|pred|none] [--csv cm.csv]
+
+The dump is what mmengine's ``DumpResults`` pickles: a list with one dict
+per test sample, the ``to_dict()`` of mmaction2's ``ActionDataSample`` or
+mmpretrain's ``DataSample``; the keys used here are ``pred_score`` (class
+scores, after the head's view fusion) and ``gt_label``.
+
+Printed: top-1 accuracy and mean class accuracy (mmaction2's ``acc/top1``
+and ``acc/mean1``: the predicted class is the highest score), top-5, and the
+matrix itself when it has at most 20 classes. Rows are true classes,
+columns predicted classes.
+"""
+import argparse
+import os.path as osp
+import pickle
+import sys
+
+import numpy as np
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Confusion matrix of a tools/test.py --dump file.')
+    parser.add_argument('dump', help='pickle written by tools/test.py --dump')
+    parser.add_argument('--out', required=True, help='output image (.png)')
+    parser.add_argument('--label-map', help='class names, one per line')
+    parser.add_argument(
+        '--normalize', choices=['true', 'pred', 'none'], default='true',
+        help="colours: rows sum to 1 ('true'), columns ('pred') or counts")
+    parser.add_argument('--csv', help='also save the counts as CSV')
+    parser.add_argument('--dpi', type=int, default=120)
+    return parser.parse_args(argv)
+
+
+def _to_numpy(value):
+    if hasattr(value, 'detach'):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def load_dump(path):
+    """``(scores [N, C], labels [N])`` of a DumpResults pickle."""
+    with open(path, 'rb') as f:
+        results = pickle.load(f)
+    if isinstance(results, dict):
+        results = [results]
+    scores, labels = [], []
+    for i, sample in enumerate(results):
+        if not isinstance(sample, dict) or 'pred_score' not in sample or \
+                'gt_label' not in sample:
+            keys = sorted(sample) if isinstance(sample, dict) else \
+                type(sample).__name__
+            raise ValueError(f'{path}: sample {i} has no pred_score / '
+                             f'gt_label (has {keys})')
+        scores.append(_to_numpy(sample['pred_score']).reshape(-1))
+        label = _to_numpy(sample['gt_label']).reshape(-1)
+        if label.size != 1:
+            raise ValueError(f'{path}: sample {i}: expected one label, got '
+                             f'{label.tolist()} (multi-label dumps are not '
+                             'supported)')
+        labels.append(int(label[0]))
+    return np.stack(scores).astype(np.float64), np.asarray(labels)
+
+
+def top1_predictions(scores):
+    """The class with the highest score (the last one among exact ties, as
+    mmaction2's ``top_k_accuracy`` picks)."""
+    return np.argsort(scores, axis=1, kind='stable')[:, -1]
+
+
+def confusion(labels, preds, num_classes):
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (labels, preds), 1)
+    return matrix
+
+
+def accuracies(scores, labels):
+    preds = top1_predictions(scores)
+    num_classes = scores.shape[1]
+    matrix = confusion(labels, preds, num_classes)
+    support = matrix.sum(1)
+    per_class = np.diag(matrix)[support > 0] / support[support > 0]
+    k = min(5, num_classes)
+    topk = np.argsort(scores, axis=1, kind='stable')[:, -k:]
+    return dict(
+        top1=float((preds == labels).mean()),
+        mean1=float(per_class.mean()),
+        topk=float((topk == labels[:, None]).any(1).mean()),
+        k=k,
+        correct=int((preds == labels).sum()),
+        total=len(labels),
+        matrix=matrix)
+
+
+def plot_matrix(matrix, names, out, normalize='true', dpi=120, title=None):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    values = matrix.astype(np.float64)
+    if normalize == 'true':
+        values = values / np.maximum(values.sum(1, keepdims=True), 1)
+    elif normalize == 'pred':
+        values = values / np.maximum(values.sum(0, keepdims=True), 1)
+    n = len(matrix)
+    size = min(4 + 0.35 * n, 30)
+    fig, ax = plt.subplots(figsize=(size, size * 0.9))
+    image = ax.imshow(values, cmap='Blues', interpolation='nearest')
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if n <= 60:
+        ax.set_xticks(range(n))
+        ax.set_yticks(range(n))
+        ax.set_xticklabels(names, rotation=90, fontsize=7)
+        ax.set_yticklabels(names, fontsize=7)
+    if n <= 20:
+        limit = values.max() / 2 if values.size else 0
+        for i in range(n):
+            for j in range(n):
+                text = (f'{matrix[i, j]}' if normalize == 'none' else
+                        f'{values[i, j]:.2f}')
+                ax.text(j, i, text, ha='center', va='center', fontsize=7,
+                        color='white' if values[i, j] > limit else 'black')
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('true')
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        scores, labels = load_dump(args.dump)
+    except (OSError, ValueError) as e:
+        sys.exit(f'confusion_matrix.py: error: {e}')
+    num_classes = scores.shape[1]
+    if args.label_map:
+        with open(args.label_map, encoding='utf-8') as f:
+            names = [line.strip() for line in f if line.strip()]
+        if len(names) < num_classes:
+            sys.exit(f'confusion_matrix.py: error: {args.label_map} has '
+                     f'{len(names)} names for {num_classes} classes')
+        names = names[:num_classes]
+    else:
+        names = [str(i) for i in range(num_classes)]
+    acc = accuracies(scores, labels)
+    print(f'samples: {acc["total"]}  classes: {num_classes}')
+    print(f'top-1 accuracy: {acc["top1"]:.4f} ({acc["correct"]}/'
+          f'{acc["total"]})')
+    print(f'mean class accuracy: {acc["mean1"]:.4f}')
+    print(f'top-{acc["k"]} accuracy: {acc["topk"]:.4f}')
+    matrix = acc['matrix']
+    if num_classes <= 20:
+        width = max(len(n) for n in names)
+        print('confusion matrix (rows: true, columns: predicted):')
+        for name, row in zip(names, matrix):
+            print(f'  {name:<{width}} ' + ' '.join(f'{v:>4d}' for v in row))
+    plot_matrix(matrix, names, args.out, args.normalize, args.dpi,
+                title=f'{osp.basename(args.dump)}: top-1 {acc["top1"]:.4f}')
+    print(f'saved {args.out}')
+    if args.csv:
+        np.savetxt(args.csv, matrix, fmt='%d', delimiter=',',
+                   header=','.join(names))
+        print(f'saved {args.csv}')
+    return acc
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,117 @@
+"""Parameters and FLOPs of a config's model, per view, as in the papers.
+
+    python tools/analysis/get_flops.py CONFIG [--shape T H W | --shape H W]
+        [--cfg-options KEY=VALUE ...] [--params-only]
+
+FLOPs are multiply-accumulates of ``backbone (+ neck) + head`` on one view
+(batch 1), counted with ``uniformer_mm.analysis.flops.count_flops`` (fvcore /
+mmengine convention, scaled-dot-product attention included), which is what
+the UniFormer / UniFormerV2 papers' tables report. The view shape comes from
+the config's test pipeline (clip_len, crop size) unless ``--shape`` is
+given; the number of views (clips x crops) is printed too.
+
+The model is built without pretrained weights and without ``init_weights``;
+``--params-only`` builds it on PyTorch's ``meta`` device (no memory, no
+forward pass), which is enough to count parameters of the largest models.
+"""
+import argparse
+import os.path as osp
+import sys
+
+try:
+    import uniformer_mm  # noqa: F401
+except ImportError:  # a checkout that is not pip-installed
+    sys.path.insert(
+        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    import uniformer_mm  # noqa: F401
+
+import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+from uniformer_mm.analysis.flops import count_flops  # noqa: E402
+from uniformer_mm.analysis.input_shape import infer_view_spec  # noqa: E402
+from uniformer_mm.apis.export import ScoreModel  # noqa: E402
+from uniformer_mm.apis.inference import (build_model, get_task,  # noqa: E402
+                                         load_config)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Params and FLOPs (multiply-accumulates) per view.')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--shape', type=int, nargs='+',
+        help='view size: T H W (video) or H W (image); default: from the '
+        'test pipeline')
+    parser.add_argument(
+        '--params-only', action='store_true',
+        help='count parameters only (model built on the meta device)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, KEY=VALUE with dotted keys')
+    return parser.parse_args(argv)
+
+
+def _giga(value):
+    value = value / 1e9
+    return f'{value:.2f}' if value >= 1 else f'{value:.3g}'
+
+
+def _fmt_shape(shape):
+    return 'x'.join(str(s) for s in shape)
+
+
+def get_flops(cfg, shape=None, params_only=False):
+    """``dict(params, flops, input_shape, spec)`` for ``cfg``'s model;
+    ``flops`` is None with ``params_only``."""
+    task = get_task(cfg)
+    spec = infer_view_spec(cfg, task)
+    if shape:
+        want = 3 if task == 'video' else 2
+        if len(shape) != want:
+            raise SystemExit(
+                f'--shape needs {"T H W" if want == 3 else "H W"} for this '
+                f'{task} config, got {shape}')
+        view = (3, ) + tuple(shape)
+        spec.guessed = []
+    else:
+        view = spec.shape
+    input_shape = (1, ) + tuple(view)
+    if params_only:
+        with torch.device('meta'):
+            model = build_model(cfg, task)
+        params = sum(p.numel() for p in model.parameters())
+        return dict(params=params, flops=None, input_shape=input_shape,
+                    spec=spec)
+    model = build_model(cfg, task)
+    model.eval()
+    flops, params = count_flops(
+        ScoreModel(model, task), torch.zeros(input_shape))
+    return dict(params=params, flops=flops, input_shape=input_shape,
+                spec=spec)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    result = get_flops(cfg, args.shape, args.params_only)
+    spec = result['spec']
+    if spec.guessed:
+        print(f'note: not in the config\'s test pipeline, assumed: '
+              f'{", ".join(spec.guessed)} (set --shape to change)')
+    line = f'params: {result["params"] / 1e6:.2f} M'
+    if result['flops'] is not None:
+        line += f'  FLOPs/view: {_giga(result["flops"])} G'
+    line += f'  input: {_fmt_shape(result["input_shape"])}'
+    print(line)
+    if result['flops'] is not None and spec.views > 1 and not args.shape:
+        print(f'views: {spec.clips} clips x {spec.crops} crops = '
+              f'{spec.views}  FLOPs/sample: '
+              f'{_giga(result["flops"] * spec.views)} G')
+    print('(FLOPs = multiply-accumulates of backbone + head, fvcore '
+          'convention as in the papers)')
+    return result
+
+
+if __name__ == '__main__':
+    main()

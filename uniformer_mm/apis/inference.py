@@ -1,0 +1,525 @@
+"""Build a model from a config and classify videos or images with it.
+
+Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
+(mmpretrain, ``default_scope = 'mmpretrain'``) both work: the task is taken
+from ``default_scope``, or from the registry that knows ``model.type`` when
+the config has no scope (the files in ``configs/_base_/models``).
+
+Inputs are run through the config's own test pipeline (``test_pipeline``, or
+``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
+the input:
+
+* a video file (anything decord reads): ``DecordInit`` + ``DecordDecode``
+  around the config's frame sampling;
+* a numpy array of frames ``(T, H, W, 3)``, uint8 **RGB** (what decord
+  returns): ``ArrayDecode`` instead of the file decoding;
+* an image file: ``LoadImageFromFile`` (image models), or a 1-frame video
+  (video models; the frame sampler repeats it);
+* an image array ``(H, W, 3)``, uint8 **RGB**: converted to the BGR order
+  of ``LoadImageFromFile`` (image models), or a 1-frame video.
+
+Multi-view test pipelines (``num_clips > 1``, ``ThreeCrop``, ``TenCrop``) are
+fused as the model's head does in ``test_step`` (mmaction2's
+``BaseHead.average_clip``: ``'prob'`` averages the softmax of the views,
+``'score'`` the raw scores).
+"""
+import contextlib
+import copy
+import logging
+import os.path as osp
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import MMLogger, print_log
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+
+__all__ = [
+    'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS', 'get_task', 'load_config',
+    'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
+    'prepare_inputs', 'predict_scores',
+    'inference_model', 'load_label_map', 'extract_clip_feature',
+    'pool_backbone_output', 'count_views', 'test_pipeline_cfg'
+]
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
+                    '.m4v', '.mpg', '.mpeg', '.3gp', '.ts')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
+                    '.tiff', '.ppm', '.pgm')
+
+_SCOPES = {'video': 'mmaction', 'image': 'mmpretrain'}
+
+# mmaction2 loading steps: opening a video ...
+_VIDEO_INITS = {'DecordInit', 'PyAVInit', 'OpenCVInit', 'PIMSInit'}
+# ... and decoding the sampled frames
+_VIDEO_DECODES = {
+    'DecordDecode', 'PyAVDecode', 'OpenCVDecode', 'PIMSDecode',
+    'RawFrameDecode', 'ArrayDecode', 'ImageDecode', 'PyAVDecodeMotionVector'
+}
+_IMAGE_LOADS = {'LoadImageFromFile', 'LoadImageFromNDArray'}
+
+# Used when a config has no test pipeline (e.g. configs/_base_/models/*):
+# the usual single-view evaluation of the papers at 224.
+_DEFAULT_VIDEO_PIPELINE = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 224)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+_DEFAULT_IMAGE_PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+
+
+# --------------------------------------------------------------------------
+# config / model
+# --------------------------------------------------------------------------
+def load_config(config: Union[str, Path, Config],
+                cfg_options: Optional[dict] = None) -> Config:
+    """A :class:`Config` from a path (or a copy of a Config), with
+    ``cfg_options`` (dotted keys) merged in."""
+    if isinstance(config, (str, Path)):
+        cfg = Config.fromfile(str(config))
+    elif isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    else:
+        raise TypeError('config must be a file name or a Config, got '
+                        f'{type(config)}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def get_task(cfg: Config) -> str:
+    """``'video'`` (mmaction2) or ``'image'`` (mmpretrain) for a config."""
+    scope = cfg.get('default_scope')
+    _import_models()
+    for task, name in _SCOPES.items():
+        if scope == name:
+            return task
+    from mmaction.registry import MODELS as ACTION_MODELS
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    model = cfg.get('model') or {}
+    backbone = model.get('backbone') or {}
+    for name in (model.get('type'), backbone.get('type')):
+        if isinstance(name, str) and '.' in name:  # 'mmaction.Recognizer3D'
+            prefix = name.split('.')[0]
+            for task, task_scope in _SCOPES.items():
+                if prefix == task_scope:
+                    return task
+        in_video = name in ACTION_MODELS.module_dict
+        in_image = name in PRETRAIN_MODELS.module_dict
+        if in_video != in_image:
+            return 'video' if in_video else 'image'
+    raise ValueError(
+        f'cannot tell whether the config is for mmaction2 or mmpretrain '
+        f"(default_scope={scope!r}, model.type={model.get('type')!r}); set "
+        "default_scope = 'mmaction' or 'mmpretrain'")
+
+
+def _model_registry(task):
+    if task == 'video':
+        from mmaction.registry import MODELS
+    else:
+        from mmpretrain.registry import MODELS
+    return MODELS
+
+
+def _transform_registry(task):
+    if task == 'video':
+        from mmaction.registry import TRANSFORMS
+    else:
+        from mmpretrain.registry import TRANSFORMS
+    return TRANSFORMS
+
+
+def _scope(task):
+    """Context manager making the task's registry scope the default."""
+    return DefaultScope.overwrite_default_scope(_SCOPES[task])
+
+
+def _drop_pretrained(model_cfg):
+    """No download / file read of pretrained backbone weights at build."""
+    backbone = model_cfg.get('backbone')
+    if not isinstance(backbone, dict):
+        return
+    for key in ('pretrained', 'clip_pretrained'):
+        if backbone.get(key):
+            backbone[key] = None
+    init_cfg = backbone.get('init_cfg')
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        backbone['init_cfg'] = None
+
+
+def _import_models():
+    """Import every model module of the package, so that all of them are
+    registered even if a subpackage ``__init__`` does not import one."""
+    import importlib
+    for name in ('uniformer_mm.models.backbones.uniformerv2',
+                 'uniformer_mm.models.heads.uniformerv2_head'):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - optional / in progress
+            pass
+
+
+def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
+    """Build ``cfg.model`` from the task's registry, without pretrained
+    backbone weights and without ``init_weights`` (parameters keep the
+    initialisation of their constructors)."""
+    _import_models()
+    task = task or get_task(cfg)
+    model_cfg = copy.deepcopy(cfg.model)
+    _drop_pretrained(model_cfg)
+    with _scope(task):
+        return _model_registry(task).build(model_cfg)
+
+
+def init_model(config: Union[str, Path, Config],
+               checkpoint: Optional[str] = None,
+               device: Union[str, torch.device] = 'cpu',
+               cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build a recognizer (mmaction2) or classifier (mmpretrain) for
+    inference.
+
+    Args:
+        config: config file or :class:`Config`.
+        checkpoint: checkpoint file (or URL) loaded with mmengine's
+            ``load_checkpoint`` (``torch.load`` with ``weights_only``); None:
+            random initialisation (``init_weights``; pretrained backbone
+            weights named by the config are *not* loaded).
+        device: where the model goes.
+        cfg_options: dotted-key overrides merged into the config.
+
+    Returns:
+        The model in eval mode, with ``model.cfg`` (the config) and
+        ``model.task`` (``'video'`` or ``'image'``). ``model.dataset_meta``
+        is taken from the checkpoint's meta when it has one.
+    """
+    cfg = load_config(config, cfg_options)
+    task = get_task(cfg)
+    model = build_model(cfg, task)
+    if checkpoint is None:
+        with _scope(task), _quiet_logger():
+            model.init_weights()
+    else:
+        ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu',
+                               logger='current')
+        meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+        if isinstance(meta, dict) and meta.get('dataset_meta'):
+            model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
+    model.cfg = cfg
+    model.task = task
+    model.to(device)
+    model.eval()
+    return model
+
+
+@contextlib.contextmanager
+def _quiet_logger(level=logging.WARNING):
+    """Silence mmengine's per-parameter ``init_weights`` report."""
+    logger = MMLogger.get_current_instance()
+    old = logger.level
+    logger.setLevel(max(level, old))
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+def _task_of(model):
+    task = getattr(model, 'task', None)
+    if task is None:
+        task = get_task(model.cfg)
+    return task
+
+
+# --------------------------------------------------------------------------
+# pipeline
+# --------------------------------------------------------------------------
+def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
+                      ) -> Tuple[List[dict], bool]:
+    """The config's test pipeline: ``test_pipeline``, else
+    ``test_dataloader.dataset.pipeline`` (or that of a wrapped dataset),
+    else a default 224 single-view pipeline.
+
+    Returns ``(steps, from_config)``.
+    """
+    pipeline = cfg.get('test_pipeline')
+    if not pipeline:
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+        while isinstance(dataset, dict) and not dataset.get('pipeline') \
+                and isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']  # RepeatDataset & co
+        pipeline = dataset.get('pipeline') if isinstance(dataset,
+                                                         dict) else None
+    if pipeline:
+        return [copy.deepcopy(dict(step)) for step in pipeline], True
+    task = task or get_task(cfg)
+    default = (_DEFAULT_VIDEO_PIPELINE
+               if task == 'video' else _DEFAULT_IMAGE_PIPELINE)
+    return copy.deepcopy(default), False
+
+
+def _type(step):
+    """Transform type without a scope prefix (``'mmaction.DecordInit'``)."""
+    kind = step['type']
+    return kind.split('.')[-1] if isinstance(kind, str) else kind
+
+
+def _video_steps(steps, source):
+    """Replace the loading steps of a video pipeline for ``source``
+    (``'file'`` or ``'array'``)."""
+    out = []
+    for step in steps:
+        kind = _type(step)
+        if kind in _VIDEO_INITS:
+            continue
+        if kind in _VIDEO_DECODES:
+            out.append(dict(type='DecordDecode' if source ==
+                            'file' else 'ArrayDecode'))
+        else:
+            out.append(step)
+    if not any(_type(s) in ('DecordDecode', 'ArrayDecode') for s in out):
+        raise ValueError(
+            'the test pipeline has no frame decoding step (DecordDecode, '
+            'RawFrameDecode, ...) to replace')
+    if source == 'file':
+        out.insert(0, dict(type='DecordInit'))
+    return out
+
+
+def _image_steps(steps, source):
+    if source == 'file':
+        if not any(_type(s) in _IMAGE_LOADS for s in steps):
+            steps = [dict(type='LoadImageFromFile')] + steps
+        return [
+            dict(type='LoadImageFromFile') if _type(s) in _IMAGE_LOADS else s
+            for s in steps
+        ]
+    return [s for s in steps if _type(s) not in _IMAGE_LOADS]
+
+
+def build_test_pipeline(model_or_cfg, source: str = 'file') -> Compose:
+    """The test pipeline of a model (or config) for a ``'file'`` or an
+    ``'array'`` input."""
+    cfg = getattr(model_or_cfg, 'cfg', model_or_cfg)
+    task = (_task_of(model_or_cfg)
+            if isinstance(model_or_cfg, nn.Module) else get_task(cfg))
+    steps, from_config = test_pipeline_cfg(cfg, task)
+    if not from_config:
+        print_log(
+            'the config has no test_pipeline (nor test_dataloader.dataset.'
+            'pipeline): using the default single-view pipeline ' +
+            ('(16 frames, interval 4, short side 224, centre crop 224)'
+             if task == 'video' else
+             '(short side 256, centre crop 224)'),
+            logger='current', level=logging.WARNING)
+    steps = (_video_steps(steps, source)
+             if task == 'video' else _image_steps(steps, source))
+    registry = _transform_registry(task)
+    with _scope(task):
+        return Compose([registry.build(step) for step in steps])
+
+
+def _pipeline(model, source):
+    """:func:`build_test_pipeline`, cached on the model."""
+    cache = model.__dict__.setdefault('_uniformer_mm_pipelines', {})
+    if source not in cache:
+        cache[source] = build_test_pipeline(model, source)
+    return cache[source]
+
+
+def _kind_of_path(path):
+    ext = osp.splitext(str(path))[1].lower()
+    return 'image' if ext in IMAGE_EXTENSIONS else 'video'
+
+
+def prepare_inputs(model: nn.Module, source) -> dict:
+    """Run ``source`` through the model's test pipeline.
+
+    Returns the packed sample (``inputs`` + ``data_samples``) of mmaction2 /
+    mmpretrain for ``source``: a path, an RGB frame array ``(T, H, W, 3)``
+    or an RGB image array ``(H, W, 3)``.
+    """
+    task = _task_of(model)
+    if isinstance(source, (str, Path)):
+        path = str(source)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'no such file: {path}')
+        kind = _kind_of_path(path)
+        if task == 'image' and kind == 'video':
+            raise ValueError(f'{path}: a video, but the model classifies '
+                             'images')
+        if task == 'video' and kind == 'image':
+            import mmcv
+            source = mmcv.imread(path, channel_order='rgb')
+        else:
+            data = (dict(filename=path, label=-1, start_index=0,
+                         modality='RGB') if task == 'video' else dict(
+                             img_path=path))
+            return _pipeline(model, 'file')(data)
+    array = np.asarray(source)
+    if array.dtype != np.uint8:
+        raise TypeError(f'expected a uint8 array, got {array.dtype}')
+    if array.ndim == 3:
+        if array.shape[-1] != 3:
+            raise ValueError(f'expected an (H, W, 3) image, got {array.shape}')
+        if task == 'image':
+            bgr = np.ascontiguousarray(array[..., ::-1])
+            data = dict(img=bgr, img_shape=bgr.shape[:2],
+                        ori_shape=bgr.shape[:2])
+            return _pipeline(model, 'array')(data)
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] != 3:
+        raise ValueError(f'expected (T, H, W, 3) frames, got {array.shape}')
+    if task == 'image':
+        raise ValueError('a frame sequence, but the model classifies images')
+    data = dict(array=array, total_frames=len(array), start_index=0,
+                modality='RGB', label=-1)
+    return _pipeline(model, 'array')(data)
+
+
+def count_views(packed: dict, task: str) -> int:
+    """Number of views (clips x crops) in a packed sample."""
+    inputs = packed['inputs']
+    if task == 'video' and inputs.dim() >= 5:
+        return int(inputs.shape[0])
+    return 1
+
+
+# --------------------------------------------------------------------------
+# prediction
+# --------------------------------------------------------------------------
+def predict_scores(model: nn.Module, source) -> Tuple[np.ndarray, int]:
+    """Class scores of ``source`` (views fused as the model's head does).
+
+    Returns ``(scores, num_views)``; ``scores`` is a float32 vector.
+    """
+    task = _task_of(model)
+    packed = prepare_inputs(model, source)
+    views = count_views(packed, task)
+    with _scope(task), torch.no_grad():
+        result = model.test_step(pseudo_collate([packed]))[0]
+    scores = result.pred_score.detach().float().cpu().numpy()
+    if scores.ndim > 1:  # average_clips=None: one row per view
+        scores = scores.reshape(-1, scores.shape[-1]).mean(0)
+    return scores, views
+
+
+def load_label_map(label_map) -> Optional[List[str]]:
+    """Class names from a file (one per line; blank lines skipped; an
+    optional leading integer index is dropped) or a sequence."""
+    if label_map is None:
+        return None
+    if isinstance(label_map, (list, tuple)):
+        return [str(n) for n in label_map]
+    names = []
+    with open(label_map, encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            head, _, tail = line.partition(' ')
+            if head.isdigit() and tail and int(head) == len(names):
+                line = tail.strip()
+            names.append(line)
+    return names
+
+
+def _class_names(model, label_map):
+    names = load_label_map(label_map)
+    if names is None:
+        meta = getattr(model, 'dataset_meta', None) or {}
+        classes = meta.get('classes')
+        names = list(classes) if classes is not None else None
+    return names
+
+
+def topk_predictions(scores: np.ndarray, topk: int = 5,
+                     names: Optional[Sequence[str]] = None
+                     ) -> List[Tuple[int, Optional[str], float]]:
+    """``[(label_index, label_name or None, score), ...]``, best first."""
+    scores = np.asarray(scores).reshape(-1)
+    k = min(int(topk), scores.size)
+    order = np.argsort(-scores, kind='stable')[:k]
+    out = []
+    for i in order:
+        name = names[i] if names is not None and i < len(names) else None
+        out.append((int(i), name, float(scores[i])))
+    return out
+
+
+def inference_model(model: nn.Module,
+                    path_or_array,
+                    topk: int = 5,
+                    label_map=None) -> List[Tuple[int, Optional[str], float]]:
+    """Top-``topk`` predictions for a video / image file or an RGB array.
+
+    Args:
+        model: from :func:`init_model`.
+        path_or_array: video file (anything decord reads), image file, uint8
+            RGB frames ``(T, H, W, 3)`` or image ``(H, W, 3)``.
+        topk: number of predictions returned.
+        label_map: file with one class name per line, or a list of names;
+            None: ``model.dataset_meta['classes']`` if known, else no names.
+
+    Returns:
+        ``[(label_index, label_name or None, score), ...]`` sorted by
+        decreasing score; scores are what the model's ``test_step`` returns
+        (probabilities for ``average_clips='prob'`` and mmpretrain heads).
+    """
+    scores, _ = predict_scores(model, path_or_array)
+    return topk_predictions(scores, topk, _class_names(model, label_map))
+
+
+# --------------------------------------------------------------------------
+# features
+# --------------------------------------------------------------------------
+def pool_backbone_output(feats) -> torch.Tensor:
+    """``[B, C]`` from a backbone output: global average over all but the
+    first two dims (``[B, C, (T,) H, W]`` maps), last stage of a tuple of
+    stages, the feature map of a light model's ``(map, cls_token)``."""
+    if isinstance(feats, (tuple, list)):
+        if len(feats) == 2 and torch.is_tensor(feats[1]) and \
+                feats[1].dim() == 2 and torch.is_tensor(feats[0]) and \
+                feats[0].dim() >= 4:
+            feats = feats[0]  # light model: (feature map, class token)
+        else:
+            return pool_backbone_output(feats[-1])
+    if feats.dim() > 2:
+        feats = feats.flatten(2).mean(-1)
+    return feats
+
+
+def extract_clip_feature(model: nn.Module, source,
+                         per_view: bool = False) -> np.ndarray:
+    """The pooled backbone feature (before the classifier) of ``source``.
+
+    The test pipeline and data preprocessor of the model are applied, the
+    backbone runs on every view, its output is average-pooled to ``[C]`` per
+    view (:func:`pool_backbone_output`), and the views are averaged (or
+    returned as ``[views, C]`` with ``per_view``).
+    """
+    task = _task_of(model)
+    packed = prepare_inputs(model, source)
+    with _scope(task), torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate([packed]), False)
+        inputs = data['inputs']
+        if task == 'video' and inputs.dim() == 6:  # [N, views, C, T, H, W]
+            inputs = inputs.flatten(0, 1)
+        feats = pool_backbone_output(model.backbone(inputs))
+    feats = feats.float().cpu().numpy()
+    return feats if per_view else feats.mean(0)
