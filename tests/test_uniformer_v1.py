@@ -404,3 +404,58 @@ def test_light_head_uses_pooled_classifier_at_inference():
     fmap, cls = torch.randn(2, 8, 2, 3, 3), torch.randn(2, 8)
     expected = head.fc_cls(fmap.flatten(2).mean(-1))
     assert torch.allclose(head((fmap, cls)), expected)
+
+
+# --------------------------------------------------------------------------
+# Channels-last layout (the default): same numbers, and the PyTorch CPU
+# BatchNorm bug for batch-of-one channels-last maps is worked around.
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize('cls,shape', [(UniFormerVideo, (1, 3, 8, 64, 64)),
+                                       (UniFormer, (1, 3, 64, 64))])
+def test_channels_last_matches_standard_layout(cls, shape):
+    torch.manual_seed(0)
+    std = cls(TINY, channels_last=False).train()
+    fast = copy.deepcopy(std)
+    fast.memory_format = (torch.channels_last_3d if cls is UniFormerVideo
+                          else torch.channels_last)
+    fast._apply_memory_format()
+    x = torch.randn(*shape)
+    results = []
+    for model in (std, fast):
+        out = model(x)
+        out = out if torch.is_tensor(out) else out[-1]
+        proj = torch.randn(out.shape, generator=torch.Generator().manual_seed(1))
+        (out * proj).sum().backward()
+        results.append((out.detach(), {n: p.grad for n, p in
+                                       model.named_parameters()}))
+    assert torch.allclose(results[0][0], results[1][0], atol=1e-5)
+    scale = max(g.abs().max() for g in results[0][1].values())
+    for name, grad in results[0][1].items():
+        assert torch.allclose(grad, results[1][1][name], atol=1e-5 * scale,
+                              rtol=1e-4), name
+
+
+@pytest.mark.parametrize('dims', [2, 3])
+def test_batchnorm_batch_of_one_channels_last_gradients(dims):
+    from uniformer_mm.models.layers.uniformer_blocks import bn_nd
+    torch.manual_seed(0)
+    shape = (1, 32, 4, 5, 5)[:dims + 2]
+    fmt = torch.channels_last if dims == 2 else torch.channels_last_3d
+    base = torch.randn(*shape).contiguous(memory_format=fmt)
+    strides = list(base.stride())
+    strides[0] = shape[1]  # a legal but non-canonical batch stride
+    odd_leaf = base.clone().requires_grad_()
+    odd = odd_leaf.as_strided(shape, strides)
+    ref_leaf = base.clone().requires_grad_()
+    grad = torch.randn(*shape)
+    bn = bn_nd(dims, 32).train()
+    bn(odd).backward(grad)
+    bn(ref_leaf).backward(grad)
+    # manual batch norm as ground truth
+    ref2 = base.clone().requires_grad_()
+    axes = [0] + list(range(2, dims + 2))
+    m = ref2.mean(axes, keepdim=True)
+    v = ref2.var(axes, unbiased=False, keepdim=True)
+    ((ref2 - m) / torch.sqrt(v + bn.eps)).backward(grad)
+    assert torch.allclose(ref_leaf.grad, ref2.grad, atol=1e-4)
+    assert torch.allclose(odd_leaf.grad, ref2.grad, atol=1e-4)

@@ -19,7 +19,45 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
-_BN = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
+
+
+def canonical_batch_stride(x):
+    """Give a batch-of-one channels-last map the canonical batch stride.
+
+    With batch size 1 the batch stride is formally irrelevant and many ops
+    return other values for it. PyTorch's CPU BatchNorm (2d and 3d, torch
+    2.13) then computes wrong input gradients in training mode for such a
+    channels-last input (a max error of ~6 on unit-variance data was
+    measured here; see tests/test_uniformer_v1.py). Restriding is free: only
+    batch index 0 exists, so the same memory is addressed.
+    """
+    if x.dim() in (4, 5) and x.shape[0] == 1 and not x.is_contiguous():
+        numel = x[0].numel()
+        if x.stride(0) != numel:
+            x = x.as_strided(x.shape, (numel, ) + tuple(x.stride()[1:]),
+                             x.storage_offset())
+    return x
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` safe for channels-last batches of one; see
+    :func:`canonical_batch_stride`. Same parameters and buffers."""
+
+    def forward(self, x):
+        return super().forward(
+            canonical_batch_stride(x) if self.training else x)
+
+
+class BatchNorm3d(nn.BatchNorm3d):
+    """``nn.BatchNorm3d`` safe for channels-last batches of one; see
+    :func:`canonical_batch_stride`. Same parameters and buffers."""
+
+    def forward(self, x):
+        return super().forward(
+            canonical_batch_stride(x) if self.training else x)
+
+
+_BN = {2: BatchNorm2d, 3: BatchNorm3d}
 
 #: LayerNorm of the global (self-attention) blocks: official eps is 1e-6.
 SALayerNorm = partial(nn.LayerNorm, eps=1e-6)
@@ -35,6 +73,40 @@ def _ntuple(value, dims):
 def conv_nd(dims, *args, **kwargs):
     """``nn.Conv2d`` or ``nn.Conv3d``."""
     return _CONV[dims](*args, **kwargs)
+
+
+class _PointwiseMixin:
+    """A 1x1(x1) convolution that, on a channels-last map, runs as a
+    linear layer over the (contiguous) channel-last view.
+
+    Parameters keep the convolution's names and shapes. The layout matters:
+    a 1x1(x1) kernel looks contiguous in both layouts, and PyTorch then
+    returns a standard-layout output for a channels-last input, which sends
+    the following depthwise convolutions (and their backward) to a path that
+    is tens of times slower on CPU.
+    """
+
+    def forward(self, x):
+        fmt = torch.channels_last if x.dim() == 4 else torch.channels_last_3d
+        if x.dim() in (4, 5) and not x.is_contiguous() and \
+                x.is_contiguous(memory_format=fmt):
+            y = F.linear(x.movedim(1, -1), self.weight.flatten(1), self.bias)
+            return y.movedim(-1, 1)
+        return super().forward(x)
+
+
+class PointwiseConv2d(_PointwiseMixin, nn.Conv2d):
+    """1x1 convolution; see :class:`_PointwiseMixin`."""
+
+
+class PointwiseConv3d(_PointwiseMixin, nn.Conv3d):
+    """1x1x1 convolution; see :class:`_PointwiseMixin`."""
+
+
+def pointwise_conv(dims, in_channels, out_channels):
+    """A 1x1(x1) convolution layer that stays fast on channels-last maps."""
+    cls = PointwiseConv2d if dims == 2 else PointwiseConv3d
+    return cls(in_channels, out_channels, 1)
 
 
 def bn_nd(dims, num_features):
@@ -74,9 +146,9 @@ class CMlp(nn.Module):
 
     def __init__(self, dims, in_features, hidden_features, drop=0.):
         super().__init__()
-        self.fc1 = conv_nd(dims, in_features, hidden_features, 1)
+        self.fc1 = pointwise_conv(dims, in_features, hidden_features)
         self.act = nn.GELU()
-        self.fc2 = conv_nd(dims, hidden_features, in_features, 1)
+        self.fc2 = pointwise_conv(dims, hidden_features, in_features)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
@@ -168,8 +240,8 @@ class CBlock(nn.Module):
         super().__init__()
         self.pos_embed = conv_nd(dims, dim, dim, 3, padding=1, groups=dim)
         self.norm1 = bn_nd(dims, dim)
-        self.conv1 = conv_nd(dims, dim, dim, 1)
-        self.conv2 = conv_nd(dims, dim, dim, 1)
+        self.conv1 = pointwise_conv(dims, dim, dim)
+        self.conv2 = pointwise_conv(dims, dim, dim)
         self.attn = conv_nd(dims, dim, dim, 5, padding=2, groups=dim)
         self.drop_path = _drop_path(drop_path)
         self.norm2 = bn_nd(dims, dim)
@@ -361,7 +433,12 @@ class PatchEmbed(nn.Module):
     def forward(self, x):
         x = self.proj(x)
         if self.norm is not None:
-            x = self.norm(x.movedim(1, -1)).movedim(-1, 1).contiguous()
+            # LayerNorm over channels. On a channels-last map both movedims
+            # are free views; a standard-layout map is copied back to it.
+            standard = x.is_contiguous()
+            x = self.norm(x.movedim(1, -1)).movedim(-1, 1)
+            if standard:
+                x = x.contiguous()
         return x
 
 
@@ -422,5 +499,6 @@ def stage_checkpoint_counts(with_cp: Union[bool, int, Sequence],
 __all__ = [
     'Mlp', 'CMlp', 'MultiheadSelfAttention', 'CBlock', 'SABlock',
     'EvoSABlock', 'PatchEmbed', 'ConvStem', 'ConvDownsample', 'conv_nd',
-    'bn_nd', 'stage_checkpoint_counts', 'SALayerNorm'
+    'bn_nd', 'stage_checkpoint_counts', 'SALayerNorm', 'BatchNorm2d',
+    'BatchNorm3d', 'PointwiseConv2d', 'PointwiseConv3d'
 ]
