@@ -23,7 +23,9 @@ one):
     the backbone, or set ``allow_head_mismatch = True``.
 ``data_paths``
     A missing ``data_root``, annotation file or ``data_prefix`` directory of
-    a data set (the message names the path and points to docs/datasets/).
+    a data set: one line per data set, naming the first missing path, the
+    missing data-set directory and the data set's page in docs/datasets/
+    (:data:`DATA_DOCS`; a config may name its own page with ``data_docs``).
 ``annotations``
     Labels of a video annotation list outside the head's ``num_classes``,
     malformed lines (file and line numbers; see
@@ -34,6 +36,7 @@ one):
 A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 """
 import os.path as osp
+import re
 
 __all__ = ['ConfigCheckError', 'check_config']
 
@@ -296,7 +299,6 @@ def _docs_page(cfg, path):
     page = _get(cfg, 'data_docs')
     if isinstance(page, str) and page:
         return page
-    import re
     parts = [p.lower() for p in path.replace('\\', '/').split('/') if p]
     for pattern, name in DATA_DOCS:
         if any(re.match(pattern + r'(\d+|_|-|$)', p) for p in parts):
@@ -347,6 +349,16 @@ def _check_data_paths(cfg, loaders, errors):
                     sub = f'.{k}' if k else ''
                     missing.append(
                         (f'{path}.data_prefix{sub}', 'directory', full))
+            cmap = _get(ds, 'channel_map')  # LabelMapVideoDataset (K710)
+            if isinstance(cmap, str) and not _is_remote(cmap) and \
+                    not osp.isfile(cmap):
+                missing.append((f'{path}.channel_map', 'channel map', cmap))
+    # the K710 -> K400/600/700 head maps (read when the model is built)
+    model = _get(cfg, 'model') or {}
+    cmap = _get(_get(model, 'cls_head') or {}, 'channel_map')
+    if isinstance(cmap, str) and not _is_remote(cmap) and \
+            not osp.isfile(cmap):
+        missing.append(('model.cls_head.channel_map', 'channel map', cmap))
     # One line per docs page (= per data set): the first missing path, the
     # missing data set directories, the other keys that need them.
     groups = {}
@@ -354,23 +366,25 @@ def _check_data_paths(cfg, loaders, errors):
         groups.setdefault(_docs_page(cfg, full), []).append((key, what, full))
     for page, items in groups.items():
         key, what, full = items[0]
-        line = f'{key}: {what} {full!r} does not exist'
-        tops = list(dict.fromkeys(
-            _missing_top(f) for _, _, f in items))
-        tops = [t for t in tops if t != full]
+        extra = []
+        tops = [t for t in dict.fromkeys(_missing_top(f) for _, _, f in items)
+                if t != full]
         if tops:
-            dirs = ', '.join(repr(t) for t in tops)
-            line += (f' (missing: {dirs}' if len(tops) > 1 else
-                     f' (missing directory {dirs}')
-            others = [k for k, _, _ in items[1:]]
-            if others:
-                line += f'; also needed by {", ".join(others)}'
-            line += ')'
-        elif len(items) > 1:
-            line += ' (also missing: ' + ', '.join(
-                f'{w} {f!r} for {k}' for k, w, f in items[1:]) + ')'
-        errors.append(f'{line}. See {page} for how to download and prepare '
-                      'the data')
+            extra.append(('missing directory ' if len(tops) == 1 else
+                          'missing directories ') +
+                         ', '.join(repr(t) for t in tops))
+        others = items[1:]
+        if others and all(f == full for _, _, f in others):
+            extra.append('also needed by ' +
+                         ', '.join(k for k, _, _ in others))
+        elif others:
+            owners = ', '.join(dict.fromkeys(
+                k.split('.')[0] for k, _, _ in others))
+            extra.append(f'{len(others)} more missing path'
+                         f'{"s" if len(others) > 1 else ""} of {owners}')
+        extra = f' ({"; ".join(extra)})' if extra else ''
+        errors.append(f'{key}: {what} {full!r} does not exist{extra}. See '
+                      f'{page} for how to download and prepare the data')
 
 
 def _check_annotations(cfg, loaders, errors):

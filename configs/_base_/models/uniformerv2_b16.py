@@ -1,0 +1,35 @@
+# UniFormerV2 video recognizer: CLIP ViT-B/16 + global UniBlocks (the
+# Kinetics / MiT / ActivityNet / HACS setting: no local MHRA, no temporal
+# downsampling, 4 global blocks on the last 4 ViT blocks) + UniFormerV2Head
+# (dropout 0.5 + linear). Something-Something models add local MHRA and
+# temporal downsampling (see configs/_base_/recipes/uniformerv2_sthv2.py).
+# L/14: arch='vit-l14' (or 'vit-l14-336'), cls_head.in_channels=1024.
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='UniFormerV2Video',
+        arch='vit-b16',
+        t_size=8,  # informational: frames are read from the input
+        no_lmhra=True,
+        double_lmhra=False,
+        temporal_downsample=False,
+        n_layers=4,
+        mlp_factor=4.0,
+        mlp_dropout=0.5,
+        drop_path_rate=0.,
+        backbone_drop_path_rate=0.,
+        # CLIP weights (docs/checkpoints.md); None: random initialisation
+        clip_pretrained=None),
+    cls_head=dict(
+        type='UniFormerV2Head',
+        num_classes=400,
+        in_channels=768,
+        dropout_ratio=0.5,
+        # official TEST.ADD_SOFTMAX: softmax per view, then averaged
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[114.75, 114.75, 114.75],
+        std=[57.375, 57.375, 57.375],
+        format_shape='NCTHW'))
+custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)

@@ -1,0 +1,27 @@
+# UniFormerV2 recipe on Kinetics-600 (official exp/k600/*, run.sh), defaults
+# = B/16 from CLIP, 8 frames at 224 (k600_b16_f8x224):
+#
+# * model: CLIP ViT-B/16 + 4 global UniBlocks (no local MHRA, no temporal
+#   downsampling), head dropout 0.5; the ViT initialised from the CLIP
+#   weights (clip_pretrained);
+# * data: sparse sampling of 8 frames, RandAugment m7-n4, random-resized
+#   crop + flip, no random erasing / repeated augmentation / mixup, plain
+#   cross-entropy (configs/_base_/datasets/kinetics600.py); test 4 clips x 3
+#   crops, softmax averaged over the views (TEST.ADD_SOFTMAX:
+#   average_clips='prob');
+# * schedule: AdamW lr 1e-5 for 256 videos (32 per GPU x 8 GPUs), wd 0.05
+#   (none for norms / biases / 1-D), clip 20, warmup 5 + cosine, 55 epochs.
+_base_ = [
+    '../models/uniformerv2_b16.py', '../datasets/kinetics600.py',
+    '../schedules/adamw_cosine_uniformerv2.py', '../default_runtime.py'
+]
+
+model = dict(
+    backbone=dict(
+        t_size=8,
+        # OpenAI CLIP ViT-B/16 (the .pt release or the extracted visual
+        # encoder); where to get it: docs/checkpoints.md
+        clip_pretrained='checkpoints/clip/vit_b16.pth'),
+    cls_head=dict(num_classes=_base_.num_classes))
+
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256

@@ -1,0 +1,10 @@
+# paper: top-1 85.1 (+1.3), params 50M, FLOPs 8.3G (224 px)
+# UniFormer base_tl with token labeling, ImageNet-1k, official
+# image_classification/token_labeling: batch 1024 (128 per GPU x 8 GPUs), lr
+# 1.6e-3, 300 epochs (5 warmup), drop path 0.3. The dense NFNet-F6 token labels
+# and MixToken are not reproduced (see
+# configs/_base_/recipes/uniformer_tl_imagenet.py).
+_base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
+
+model = dict(
+    backbone=dict(arch='base_tl', drop_path_rate=0.3))

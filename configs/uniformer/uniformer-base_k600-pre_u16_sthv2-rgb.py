@@ -1,0 +1,20 @@
+# paper: top-1 70.2, params 49.7M, FLOPs 290G (1 clip x 3 crops)
+# UniFormer-B, 16 frames (segment sampling), Something-Something V2, from the
+# Kinetics-600 16x4 model. Official exp/uniformer_b16_sthv2_prek600: batch 40
+# (5 per GPU x 8 GPUs), lr 2.5e-4, 50 epochs (5 warmup), drop path 0.5; test
+# 16x3x1 (frames x crops x clips).
+_base_ = ['../_base_/recipes/uniformer_sthv2.py']
+from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+
+model = dict(
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.5,
+        init_cfg=dict(checkpoint='checkpoints/uniformer_base_k600_16x4.pth')))
+
+train_dataloader = dict(batch_size=5)
+
+optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
+param_scheduler = warmup_cosine(lr=2.5e-4, max_epochs=50, warmup_epochs=5)
+train_cfg = dict(max_epochs=50)
+auto_scale_lr = dict(base_batch_size=40)

@@ -1,0 +1,10 @@
+# paper: top-1 83.9 (+0.5), params 24M, FLOPs 4.2G (224 px)
+# UniFormer small_plus_tl with token labeling, ImageNet-1k, official
+# image_classification/token_labeling: batch 1024 (128 per GPU x 8 GPUs), lr
+# 1.6e-3, 300 epochs (5 warmup), drop path 0.1. The dense NFNet-F6 token labels
+# and MixToken are not reproduced (see
+# configs/_base_/recipes/uniformer_tl_imagenet.py).
+_base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
+
+model = dict(
+    backbone=dict(arch='small_plus_tl'))

@@ -1,0 +1,6 @@
+# paper: top-1 57.2, params 21.3M, FLOPs 125G (1 clip x 3 crops)
+# UniFormer-S, 16 frames (segment sampling), Something-Something V1, from the
+# Kinetics-400 16x4 model. Official exp/uniformer_s16_sthv1_prek400: batch 32
+# (4 per GPU x 8 GPUs), lr 2e-4, 60 epochs (5 warmup), drop path 0.2; test
+# 16x3x1 (frames x crops x clips).
+_base_ = ['../_base_/recipes/uniformer_sthv1.py']

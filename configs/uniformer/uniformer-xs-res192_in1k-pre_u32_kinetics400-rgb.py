@@ -1,0 +1,40 @@
+# paper: top-1 78.6, params 16.1M, FLOPs 34.2G (1 clip x 1 crop)
+# UniFormer-XS (light), 32 frames (sparse) at 192 px, Kinetics-400, from
+# ImageNet-1k. Official exp_light/uniformer_xs32_192_k400 (Uniformer_light):
+# batch 128 (16 per GPU x 8 GPUs), lr 4e-4, wd 0.05, 110 epochs (10 warmup),
+# drop path 0.1, RandAugment 'rand-m7-n4-mstd0.5-inc1'; test 32x1x1 at 192 px.
+_base_ = ['../_base_/recipes/uniformer_light_k400.py']
+from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+
+model = dict(
+    backbone=dict(
+        arch='xs',
+        drop_path_rate=0.1,
+        fp32_attention=False,
+        init_cfg=dict(checkpoint='checkpoints/uniformer_xs_192_in1k.pth')),
+    cls_head=dict(in_channels=512))
+
+train_dataloader = dict(
+    update_transforms(
+        _base_.train_dataloader,
+        UniformSample=dict(clip_len=32),
+        Resize=dict(scale=(-1, 224)),
+        FusedRandomResizedCropFlip=dict(scale=192),
+        VideoRandAugment=dict(config_str='rand-m7-n4-mstd0.5-inc1')),
+    batch_size=16)
+val_dataloader = update_transforms(
+    _base_.val_dataloader,
+    UniformSample=dict(clip_len=32),
+    Resize=dict(scale=(-1, 192)),
+    CenterCrop=dict(crop_size=192))
+test_dataloader = update_transforms(
+    _base_.test_dataloader,
+    UniformSample=dict(clip_len=32),
+    Resize=dict(scale=(-1, 192)),
+    CenterCrop=dict(crop_size=192))
+
+optim_wrapper = dict(optimizer=dict(lr=4e-4, weight_decay=0.05))
+param_scheduler = warmup_cosine(lr=4e-4, max_epochs=110, warmup_epochs=10)
+train_cfg = dict(max_epochs=110)
+auto_scale_lr = dict(base_batch_size=128)

@@ -1,0 +1,7 @@
+# paper: top-1 75.1, params 9.8M, FLOPs 6.9G (1 clip x 1 crop)
+# UniFormer-XXS (light), 16 frames (sparse) at 160 px, Kinetics-400, from
+# ImageNet-1k. Official exp_light/uniformer_xxs16_160_k400
+# (Uniformer_light_fp32): batch 256 (32 per GPU x 8 GPUs), lr 8e-4, wd 0.1, 110
+# epochs (10 warmup), drop path 0.05, RandAugment 'rand-m5-n2-mstd0.25'; test
+# 16x1x1 at 160 px.
+_base_ = ['../_base_/recipes/uniformer_light_k400.py']

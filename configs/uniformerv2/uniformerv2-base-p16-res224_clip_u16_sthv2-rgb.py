@@ -1,0 +1,6 @@
+# paper: top-1 69.5, params 163M, FLOPs 187G (estimated) x 1 clip x 3 crops
+# UniFormerV2-B/16 with local and global UniBlocks from CLIP-400M, 16 frames at
+# 224, Something-Something V2. Official exp/sthv2/ssv2_b16_f16x224: batch 128
+# (16 per GPU x 8 GPUs), lr 4e-5, 22 epochs (5 warmup); test 16x3x1, softmax
+# averaged.
+_base_ = ['../_base_/recipes/uniformerv2_sthv2.py']

@@ -1,0 +1,6 @@
+# paper: top-1 84.4 (mmaction2 84.3/96.4), params 115M, FLOPs 148G x 4 clips x
+# 3 crops
+# UniFormerV2-B/16 from CLIP-400M, 8 frames at 224, Kinetics-400. Official
+# exp/k400/k400_b16_f8x224: batch 256 (32 per GPU x 8 GPUs), lr 1e-5, 55 epochs
+# (5 warmup); test 8x3x4 (frames x crops x clips), softmax averaged.
+_base_ = ['../_base_/recipes/uniformerv2_k400.py']

@@ -1,0 +1,28 @@
+# paper: top-1 94.7, params 354M, FLOPs 2662G (estimated) x 10 clips x 3 crops
+# UniFormerV2-L/14, CLIP-400M -> K710 -> K400 -> ActivityNet, 32 frames at 224.
+# Official exp/anet/anet_l14_f32x224: batch 64 (8 per GPU x 8 GPUs), lr 5e-6,
+# 20 epochs (5 warmup), drop path 0.2 / 0.4, new classifier; test 32x3x10,
+# softmax averaged.
+_base_ = ['../_base_/recipes/uniformerv2_activitynet.py']
+from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+
+model = dict(
+    backbone=dict(
+        t_size=32,
+        clip_pretrained=None,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/uniformerv2/'
+            'k400+k710_uniformerv2_l14_32x224.pyth',
+            prefix='backbone.')))
+
+train_dataloader = dict(
+    update_transforms(
+        _base_.train_dataloader,
+        UniformSample=dict(clip_len=32)))
+val_dataloader = update_transforms(
+    _base_.val_dataloader,
+    UniformSample=dict(clip_len=32))
+test_dataloader = update_transforms(
+    _base_.test_dataloader,
+    UniformSample=dict(clip_len=32))

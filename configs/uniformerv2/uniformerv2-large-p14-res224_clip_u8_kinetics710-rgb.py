@@ -1,0 +1,20 @@
+# paper: no accuracy reported, params 354M, FLOPs 666G x 4 clips x 3 crops
+# UniFormerV2-L/14 post-pretraining on Kinetics-710 from CLIP-400M, 8 frames at
+# 224. Official exp/k710/k710_l14_f8x224: batch 512 (64 per GPU x 8 GPUs), lr
+# 1e-5, 40 epochs (5 warmup); test 8x3x4, softmax averaged.
+_base_ = ['../_base_/recipes/uniformerv2_k710.py']
+from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+
+model = dict(
+    backbone=dict(
+        arch='vit-l14',
+        clip_pretrained='checkpoints/clip/vit_l14.pth'),
+    cls_head=dict(
+        in_channels=1024))
+
+train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
+
+optim_wrapper = dict(optimizer=dict(lr=1e-5))
+param_scheduler = warmup_cosine(lr=1e-5, max_epochs=40, warmup_epochs=5)
+train_cfg = dict(max_epochs=40)
+auto_scale_lr = dict(base_batch_size=512)

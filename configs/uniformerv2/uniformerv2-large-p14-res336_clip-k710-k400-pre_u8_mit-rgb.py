@@ -1,0 +1,42 @@
+# paper: top-1 47.8 (mmaction2 47.7/76.8), params 354M, FLOPs 1567G x 4 clips x
+# 3 crops
+# UniFormerV2-L/14@336, CLIP-400M -> K710 -> K400 -> Moments in Time V1, 8
+# frames. Official exp/mit/mit_l14_f8x336: batch 512 (64 per GPU x 8 GPUs), lr
+# 1e-5, 18 epochs (5 warmup), new classifier, activation checkpointing of 21
+# ViT blocks; test 8x3x4, softmax averaged.
+_base_ = ['../_base_/recipes/uniformerv2_mit.py']
+from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+
+model = dict(
+    backbone=dict(
+        arch='vit-l14-336',
+        with_cp=True,
+        checkpoint_num=21,
+        clip_pretrained=None,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/uniformerv2/'
+            'k400+k710_uniformerv2_l14_8x336.pyth',
+            prefix='backbone.')),
+    cls_head=dict(
+        in_channels=1024))
+
+train_dataloader = dict(
+    update_transforms(
+        _base_.train_dataloader,
+        Resize=dict(scale=(-1, 384)),
+        FusedRandomResizedCropFlip=dict(scale=336)))
+val_dataloader = update_transforms(
+    _base_.val_dataloader,
+    Resize=dict(scale=(-1, 336)),
+    CenterCrop=dict(crop_size=336))
+test_dataloader = update_transforms(
+    _base_.test_dataloader,
+    Resize=dict(scale=(-1, 336)),
+    ThreeCrop=dict(crop_size=336))
+
+optim_wrapper = dict(optimizer=dict(lr=1e-5))
+param_scheduler = warmup_cosine(lr=1e-5, max_epochs=18, warmup_epochs=5)
+train_cfg = dict(max_epochs=18)
+auto_scale_lr = dict(base_batch_size=512)
