@@ -15,8 +15,17 @@ default_scope = 'mmaction'
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # ---------------------------------------------------------------- model
+# Switch the whole demo to a small UniFormerV2 by changing this one line to
+# model_family = 'uniformerv2'
+model_family = 'uniformer'
+
 num_classes = 4
-model = dict(
+data_preprocessor = dict(
+    type='ActionDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    format_shape='NCTHW')
+uniformer_model = dict(
     type='Recognizer3D',
     backbone=dict(
         type='UniFormerVideo',
@@ -32,11 +41,27 @@ model = dict(
         spatial_type='avg',
         dropout_ratio=0.,
         average_clips='prob'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+    data_preprocessor=data_preprocessor)
+uniformerv2_model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='UniFormerV2Video',
+        # a tiny UniFormerV2: a 4-layer ViT (patch 8 on 64x64 frames) with
+        # local temporal MHRA and 2 global UniBlocks on its last 2 layers
+        arch=dict(input_resolution=64, patch_size=8, width=96, layers=4,
+                  heads=4, return_list=[2, 3]),
+        n_layers=2, n_dim=96, n_head=4, mlp_factor=2.0,
+        no_lmhra=False, double_lmhra=False, temporal_downsample=False,
+        mlp_dropout=[0., 0.]),
+    cls_head=dict(
+        type='UniFormerV2Head',
+        in_channels=96,
+        num_classes=num_classes,
+        dropout_ratio=0.,
+        average_clips='prob'),
+    data_preprocessor=data_preprocessor)
+model = dict(uniformer=uniformer_model,
+             uniformerv2=uniformerv2_model)[model_family]
 
 # ---------------------------------------------------------------- data
 data_root = 'data/demo_video'
