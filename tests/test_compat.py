@@ -335,7 +335,9 @@ x = torch.full((3, 4), float(rank + 1))
 ddp(x).sum().backward()
 result['grads'] = torch.cat(
     [p.grad.flatten() for p in model.parameters()]).tolist()
-print('@@RESULT@@' + json.dumps(result), flush=True)
+# one file per rank: both ranks share stdout, where lines can interleave
+with open(f'result_rank{rank}.json', 'w') as f:
+    json.dump(result, f)
 torch_dist.destroy_process_group()
 '''
 
@@ -353,10 +355,8 @@ def test_ddp_two_processes_cpu(tmp_path):
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = sorted(
-        (json.loads(line.split('@@RESULT@@', 1)[1])
-         for line in proc.stdout.splitlines() if '@@RESULT@@' in line),
-        key=lambda r: r['rank'])
+    results = [json.loads((tmp_path / f'result_rank{r}.json').read_text())
+               for r in (0, 1)]
     assert [r['rank'] for r in results] == [0, 1], proc.stdout
     if cpu_only():
         assert all(r['backend'] == 'gloo' for r in results)

@@ -388,9 +388,11 @@ def test_image_classifier_train_and_predict(arch, head):
 
 
 def test_token_label_head_inference_fusion():
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
-    head = MODELS.build(dict(type='UniFormerTokenLabelHead', num_classes=4,
-                             in_channels=8))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        head = MODELS.build(dict(type='UniFormerTokenLabelHead',
+                                 num_classes=4, in_channels=8))
     fmap = torch.randn(2, 8, 3, 3)
     tokens = fmap.flatten(2).transpose(1, 2)
     expected = head.fc(tokens.mean(1)) + 0.5 * head.fc_aux(tokens).max(1)[0]
@@ -399,8 +401,10 @@ def test_token_label_head_inference_fusion():
 
 def test_light_head_uses_pooled_classifier_at_inference():
     from mmaction.registry import MODELS
-    head = MODELS.build(dict(type='UniFormerLightHead', num_classes=4,
-                             in_channels=8)).eval()
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        head = MODELS.build(dict(type='UniFormerLightHead', num_classes=4,
+                                 in_channels=8)).eval()
     fmap, cls = torch.randn(2, 8, 2, 3, 3), torch.randn(2, 8)
     expected = head.fc_cls(fmap.flatten(2).mean(-1))
     assert torch.allclose(head((fmap, cls)), expected)
