@@ -29,7 +29,10 @@ from mmengine.config import Config, DictAction
 #: have them, besides the arguments of the runner (``Runner.__init__``).
 _RUNNER_KEYS = {'runner_type', 'default_scope', 'custom_imports', 'launcher',
                 # read by uniformer_mm.engine.config_checks
-                'config_checks', 'allow_head_mismatch'}
+                'config_checks', 'allow_head_mismatch',
+                # --- read by mmengine's runner from the config (docs/
+                # distributed.md): torch.compile, SyncBN, DDP option
+                'compile', 'sync_bn', 'find_unused_parameters'}
 
 
 class CLIError(Exception):

@@ -26,13 +26,20 @@ __all__ = [
     *hooks.__all__, *optimizers.__all__
 ]
 
-# --- scale-out / efficient training (optimizer constructor, exact resume,
-# --- CPU SyncBN, DDP consistency checks); see docs/distributed.md
-from . import optim_constructor  # noqa: E402,F401
-from .optim_constructor import UniFormerOptimWrapperConstructor  # noqa: E402,F401,E501
-from .hooks.exact_resume_hook import ExactResumeHook  # noqa: E402,F401
-from . import amp_fixes  # noqa: E402
+# --- BEGIN scale-out / efficient training (docs/distributed.md) ---------
+# UniFormerOptimWrapperConstructor (layer-wise lr decay), ExactResumeHook,
+# DistConsistencyHook, FSDP uniformer_block_wrap_policy; SyncBatchNorm on
+# CPU, bf16 loss of mmaction2 heads, RepeatAugSampler in mmaction2's
+# registry.
+from . import (amp_fixes, fsdp, optim_constructor, samplers,  # noqa: E402
+               sync_bn_cpu)
+from .hooks.dist_consistency_hook import DistConsistencyHook  # noqa: E402
+from .hooks.exact_resume_hook import ExactResumeHook  # noqa: E402
+from .optim_constructor import UniFormerOptimWrapperConstructor  # noqa: E402
+
 amp_fixes.apply()
-from .hooks.dist_consistency_hook import DistConsistencyHook  # noqa: E402,F401,E501
-from .sync_bn_cpu import patch_sync_batchnorm_cpu  # noqa: E402
-patch_sync_batchnorm_cpu()
+sync_bn_cpu.patch_sync_batchnorm_cpu()
+samplers.register_repeat_aug_sampler()
+__all__ += ['UniFormerOptimWrapperConstructor', 'ExactResumeHook',
+            'DistConsistencyHook']
+# --- END scale-out / efficient training ---------------------------------

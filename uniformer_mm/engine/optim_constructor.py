@@ -48,10 +48,17 @@ bases): every parameter with one dimension (all norms, BN included, biases,
 ``temporal_cls_token`` or ``balance`` (plus ``no_weight_decay_keys``).
 
 Fused optimizers: ``optimizer=dict(type='AdamW', fused=True)`` is passed to
-torch (fused AdamW runs on CPU and CUDA in torch >= 2.4). If torch rejects
-it (an older torch, a device without fused kernels) the optimizer is built
-without ``fused`` and a log line says so; set ``fused_fallback=False`` in
-``paramwise_cfg`` to make that an error instead.
+torch (fused AdamW runs on CPU and CUDA in torch 2.13, checked). If torch
+rejects it (an older torch, a device or optimizer without fused kernels)
+the optimizer is built without ``fused`` and a log line says so; set
+``fused_fallback=False`` in ``paramwise_cfg`` to make that an error
+instead.
+
+FSDP (``FSDPStrategy``, ``use_orig_params=True``): names are taken without
+FSDP's wrapper prefixes and the no-weight-decay rule looks at the unsharded
+shapes (FSDP shows every parameter as a flat 1-D shard). mmengine's own
+``flat_decay_mult`` looks at the sharded shape and so is wrong under FSDP;
+``no_weight_decay=True`` covers it.
 
 Parameters with the same layer, lr, weight decay and new/old status share a
 parameter group (mmengine's default makes one group per tensor). Groups are
@@ -70,7 +77,7 @@ from mmengine.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
 
 __all__ = [
     'UniFormerOptimWrapperConstructor', 'get_layer_id', 'num_layer_ids',
-    'is_new_param', 'is_no_weight_decay'
+    'is_new_param', 'is_no_weight_decay', 'original_shapes'
 ]
 
 #: Parameter names (last component) that never get weight decay.
@@ -178,12 +185,35 @@ def is_new_param(name: str, family: str,
     return False
 
 
-def is_no_weight_decay(name: str, param, extra_keys=()) -> bool:
-    """The official rule (see the module doc)."""
+def is_no_weight_decay(name: str, param, extra_keys=(), shape=None) -> bool:
+    """The official rule (see the module doc). ``shape``: the parameter's
+    unsharded shape where ``param`` is a shard (FSDP)."""
     name = clean_name(name)
     last = name.split('.')[-1]
-    return (param.ndim <= 1 or name.endswith('.bias')
+    ndim = len(shape) if shape is not None else param.ndim
+    return (ndim <= 1 or name.endswith('.bias')
             or last in NO_WEIGHT_DECAY_NAMES or last in extra_keys)
+
+
+def original_shapes(model: nn.Module) -> Dict[str, tuple]:
+    """Unsharded shapes of the parameters of FSDP-wrapped modules.
+
+    With ``use_orig_params=True`` FSDP exposes every parameter as a 1-D view
+    of this rank's shard (possibly empty), so ``param.ndim`` would put every
+    weight matrix under the no-weight-decay rule (and differently on
+    different ranks). The flat parameters record the original shapes.
+    """
+    shapes = {}
+    for prefix, module in model.named_modules():
+        flat = getattr(getattr(module, '_handle', None), 'flat_param', None)
+        fqns = getattr(flat, '_fqns', None)
+        sizes = getattr(flat, '_shapes', None)
+        if fqns is None or sizes is None:
+            continue
+        for fqn, size in zip(fqns, sizes):
+            full = f'{prefix}.{fqn}' if prefix else fqn
+            shapes[clean_name(full)] = tuple(size)
+    return shapes
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -213,6 +243,7 @@ class UniFormerOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def param_groups(self, model: nn.Module) -> List[dict]:
         """The parameter groups (with ``layer_id``, ``lr_scale``, ``new``
         and ``param_names`` entries besides the optimizer's)."""
+        shapes = original_shapes(model)
         model = getattr(model, 'module', model)
         base_lr = self.base_lr
         base_wd = self.base_wd
@@ -248,7 +279,8 @@ class UniFormerOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 options['lr'] = options.get('lr', base_lr) * scale
             if (self.no_weight_decay and base_wd is not None
                     and is_no_weight_decay(name, param,
-                                           self.no_weight_decay_keys)):
+                                           self.no_weight_decay_keys,
+                                           shapes.get(name))):
                 options['weight_decay'] = 0.
             key = (layer_id, new, tuple(sorted(
                 (k, repr(v)) for k, v in options.items())))

@@ -9,11 +9,11 @@ config with ``sync_bn='torch'`` (what mmengine's runner converts with
 :func:`patch_sync_batchnorm_cpu` makes ``SyncBatchNorm.forward`` handle CPU
 inputs itself: the batch mean and variance over all ranks are computed with
 two differentiable all-reduces (sum and count, then the sum of squared
-deviations), in float32 whatever the input dtype, and the running statistics are updated like
-``nn.BatchNorm`` (unbiased variance). Gradients flow through the
-all-reduces, so a DDP run with per-rank batch ``b`` on ``n`` ranks computes
-the same outputs and gradients as one process with batch ``n * b`` (tested
-in ``tests/test_scale.py``). GPU inputs and non-distributed runs use torch's
+deviations), in float32 whatever the input dtype, and the running
+statistics are updated like ``nn.BatchNorm`` (unbiased variance).
+Gradients flow through the all-reduces, so a DDP run with per-rank batch
+``b`` on ``n`` ranks computes the same outputs and gradients as one process
+with batch ``n * b`` (tested in ``tests/test_scale.py``). GPU inputs and non-distributed runs use torch's
 implementation unchanged. ``DistributedDataParallel``'s check that rejects
 CPU modules with ``SyncBatchNorm`` layers (``ValueError: SyncBatchNorm
 layers only work with GPU modules``) is skipped for CPU modules.

@@ -1,4 +1,4 @@
-"""``ExactResumeHook``: a resumed run continues exactly like an uninterrupted one.
+"""``ExactResumeHook``: a resumed run goes on like an uninterrupted one.
 
 What mmengine 0.10.7 restores on ``--resume``: weights, optimizer (with the
 ``AmpOptimWrapper`` loss scaler), parameter schedulers, message hub, epoch
@@ -15,9 +15,11 @@ and iteration counters, and the seed. What it does not:
 
 This hook adds both:
 
-* ``before_save_checkpoint``: the RNG states of every rank are written to
-  ``checkpoint['meta']['rng_states']`` (a list indexed by rank; numpy's
-  state as a tensor so that ``torch.load(weights_only=True)`` reads it).
+* the RNG states of every rank at the end of each training iteration are
+  gathered (``after_train_iter``; rank 0 alone saves checkpoints) and
+  written to ``checkpoint['meta']['rng_states']`` (a list indexed by rank;
+  numpy's state as a tensor so that ``torch.load(weights_only=True)`` reads
+  it).
 * on resume, each rank restores its state at the point that corresponds to
   where the uninterrupted run saved it: just before the first batch after
   the checkpoint is *loaded* (the sampler signals it, so the random
@@ -110,7 +112,9 @@ class _ResumeSampler:
     def __len__(self):
         return len(self.sampler)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # set_epoch, seed, ... of the sampler
+        if name in ('sampler', '__setstate__'):
+            raise AttributeError(name)
         return getattr(self.sampler, name)
 
     def __iter__(self):
@@ -135,8 +139,10 @@ class ExactResumeHook(Hook):
     module documentation).
 
     Args:
-        skip (str): ``'auto'``, ``'sampler'`` or ``'load'``: how the batches
-            of a resumed epoch trained before the checkpoint are skipped.
+        skip (str | None): ``'auto'``, ``'sampler'`` or ``'load'``: how the
+            batches of a resumed epoch trained before the checkpoint are
+            skipped; ``None``: not at all (mmengine's behaviour: the epoch
+            restarts).
         isolate_val (bool): Validation during training does not consume the
             training RNG streams. Defaults to True.
         restore_rng (bool): Save and restore the RNG states. Defaults to
@@ -151,9 +157,9 @@ class ExactResumeHook(Hook):
 
     def __init__(self, skip: str = 'auto', isolate_val: bool = True,
                  restore_rng: bool = True):
-        if skip not in ('auto', 'sampler', 'load'):
-            raise ValueError(f"skip must be 'auto', 'sampler' or 'load', got "
-                             f'{skip!r}')
+        if skip not in ('auto', 'sampler', 'load', None):
+            raise ValueError(f"skip must be 'auto', 'sampler', 'load' or "
+                             f'None, got {skip!r}')
         self.skip = skip
         self.isolate_val = isolate_val
         self.restore_rng = restore_rng
@@ -161,14 +167,37 @@ class ExactResumeHook(Hook):
         self._restore_at_epoch = False
         self._val_state = None
         self._epoch_patch = None
+        self._states = None
 
     # ---------------------------------------------------------- saving
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        """Record the RNG states of every rank at the end of the iteration.
+
+        ``Runner.save_checkpoint`` (and with it ``before_save_checkpoint``)
+        runs on rank 0 only, so the other ranks' states are gathered here,
+        where all ranks are (one small ``all_gather_object`` per iteration
+        in distributed runs). Nothing draws random numbers between this and
+        the checkpoint hooks of the iteration or the epoch; checkpoints
+        saved after validation (best checkpoint) get the training state,
+        which validation does not change (``isolate_val``).
+        """
         if not self.restore_rng:
             return
         _, world_size = get_dist_info()
         state = get_rng_state()
-        states = all_gather_object(state) if world_size > 1 else [state]
+        self._states = (all_gather_object(state) if world_size > 1 else
+                        [state])
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not self.restore_rng:
+            return
+        states = self._states
+        if states is None:  # nothing trained yet in this process
+            _, world_size = get_dist_info()
+            if world_size > 1:
+                return  # the other ranks' states are unknown
+            states = [get_rng_state()]
         checkpoint.setdefault('meta', {})['rng_states'] = states
 
     # --------------------------------------------------------- loading
@@ -217,8 +246,10 @@ class ExactResumeHook(Hook):
             offset = runner.iter - runner.epoch * n
             if offset == 0 or n == 0:
                 self._restore_at_epoch = True
-            elif 0 < offset <= n:
+            elif 0 < offset <= n and self.skip is not None:
                 self._resume_mid_epoch(runner, loop, offset, workers)
+            elif 0 < offset <= n:
+                self._restore_at_epoch = True  # the epoch restarts
             else:
                 runner.logger.warning(
                     f'ExactResumeHook: iteration {runner.iter} is not in '
