@@ -5,6 +5,15 @@
         [--amp bf16|fp16] [--with-data] [--no-train] [--shape T H W | H W]
         [--json OUT] [--cfg-options KEY=VALUE ...]
 
+    python tools/analysis/benchmark.py --compare-mmaction
+        {uniformer-s16,uniformerv2-b16} [...] [--runs 5] [--warmup 1]
+        [--pipeline] [--tiny] [--mem-reps 1] [--no-memory] [--json OUT]
+
+The second form is the side-by-side comparison with mmaction2's own
+UniFormer / UniFormerV2 (same weights, outputs checked, alternating runs,
+ratios; and with ``--pipeline`` the Kinetics train data pipelines): see
+``tools/analysis/compare_mmaction.py``, which it runs.
+
 For every config (several configs print one table each, with the same
 settings, for side-by-side comparisons) it measures, with the functions of
 ``uniformer_mm/analysis/benchmark.py`` (read its docstring for exactly what
@@ -52,8 +61,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Speed (clips/s) and peak memory of inference and '
         'training.')
-    parser.add_argument('configs', nargs='+', metavar='CONFIG',
+    parser.add_argument('configs', nargs='*', metavar='CONFIG',
                         help='config file(s)')
+    parser.add_argument(
+        '--compare-mmaction', nargs='+', metavar='VARIANT',
+        choices=['uniformer-s16', 'uniformerv2-b16'],
+        help='side-by-side comparison with mmaction2 (no CONFIG): see '
+        'tools/analysis/compare_mmaction.py')
     parser.add_argument('--device', default=None,
                         help='cpu or cuda[:i] (default: cuda if available)')
     parser.add_argument('--batch-size', type=int, default=1)
@@ -73,7 +87,25 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
-    return parser.parse_args(argv)
+    group = parser.add_argument_group('--compare-mmaction options')
+    _compare_tool().add_arguments(group)
+    args = parser.parse_args(argv)
+    if not args.configs and not args.compare_mmaction:
+        parser.error('give CONFIG(s) or --compare-mmaction VARIANT')
+    if args.configs and args.compare_mmaction:
+        parser.error('--compare-mmaction takes no CONFIG')
+    return args
+
+
+def _compare_tool():
+    """tools/analysis/compare_mmaction.py as a module."""
+    import importlib.util
+    path = osp.join(osp.dirname(osp.abspath(__file__)),
+                    'compare_mmaction.py')
+    spec = importlib.util.spec_from_file_location('_compare_mmaction', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _mib(num_bytes):
@@ -174,6 +206,9 @@ def print_result(config, result, args, device):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.compare_mmaction:
+        args.variants = args.compare_mmaction
+        return _compare_tool().main(args=args)
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
     results = {}

@@ -45,6 +45,22 @@ embedding is bicubic-interpolated when the input size differs from
 official ``timm.DropPath`` applied to the official tensor layouts: per token
 position in the ViT blocks (the official tensors are ``LND``), per video in
 LMHRA, once per batch in the global blocks.
+
+Speed (CPU, float32; same results up to float32 rounding, see
+docs/benchmarks.md "Speed vs mmaction2 (CPU)"): the linear layers of the ViT
+blocks run through oneDNN with the residual additions fused into the output
+projections and QuickGELU as ``silu(1.702 u) / 1.702`` (one SiLU kernel;
+fused into the first MLP GEMM without gradients), see
+:mod:`uniformer_mm.models.layers.cpu_fused`; the global blocks' single
+query attends without projecting the ``T*(1+HW)`` tokens to keys and values
+(the projections are folded into the query and the read-out, see
+:meth:`PackedAttention._folded_cross_attention`); ``conv1`` (no temporal
+kernel) runs as patchify + one GEMM; the ``dpe`` depthwise convolutions get
+a channels-last 3D view of the tokens (several times faster than the
+standard layout, forward and backward). Elsewhere (GPU, autocast,
+tracing/export, FLOP counting, other dtypes) the plain PyTorch code runs;
+checkpointed or stochastic-depth branches keep the residual additions
+unfused.
 """
 import copy
 from collections import OrderedDict
@@ -62,6 +78,7 @@ from mmaction.registry import MODELS
 from uniformer_mm.checkpoint.clip import (clip_to_uniformerv2,
                                           read_clip_checkpoint,
                                           resize_pos_embed)
+from uniformer_mm.models.layers import cpu_fused
 
 #: Prefixes of the CLIP ViT part of the backbone (frozen with
 #: ``frozen=True``; initialised from CLIP, LMHRA excepted).
@@ -92,7 +109,7 @@ class QuickGELU(nn.Module):
     """``x * sigmoid(1.702 x)``, the GELU approximation CLIP was trained with."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.sigmoid(1.702 * x)
+        return cpu_fused.quick_gelu(x)
 
 
 class DropPath(nn.Module):
@@ -153,19 +170,53 @@ class PackedAttention(nn.Module):
 
     def forward(self,
                 x: torch.Tensor,
-                context: Optional[torch.Tensor] = None) -> torch.Tensor:
+                context: Optional[torch.Tensor] = None,
+                residual: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``residual`` (optional) is added to the output (fused into the
+        output projection on CPU, see :mod:`..layers.cpu_fused`)."""
         if context is None:
-            q, k, v = F.linear(x, self.in_proj_weight,
-                               self.in_proj_bias).chunk(3, dim=-1)
+            q, k, v = cpu_fused.linear(x, self.in_proj_weight,
+                                       self.in_proj_bias).chunk(3, dim=-1)
+        elif x.shape[1] * 2 <= self.head_dim and cpu_fused.can_fuse(
+                x, context, self.in_proj_weight):
+            return self._folded_cross_attention(x, context, residual)
         else:
             d = self.dim
             q = F.linear(x, self.in_proj_weight[:d], self.in_proj_bias[:d])
-            k, v = F.linear(context, self.in_proj_weight[d:],
-                            self.in_proj_bias[d:]).chunk(2, dim=-1)
+            k, v = cpu_fused.linear(context, self.in_proj_weight[d:],
+                                    self.in_proj_bias[d:]).chunk(2, dim=-1)
         out = F.scaled_dot_product_attention(
             self._split_heads(q), self._split_heads(k), self._split_heads(v))
         out = out.transpose(1, 2).flatten(2)  # [B, Lq, C]
-        return self.out_proj(out)
+        return cpu_fused.linear(out, self.out_proj.weight, self.out_proj.bias,
+                                residual)
+
+    def _folded_cross_attention(self, x: torch.Tensor, context: torch.Tensor,
+                                residual: Optional[torch.Tensor]
+                                ) -> torch.Tensor:
+        """Cross-attention of a few queries (the global blocks' video
+        query) without projecting the ``L`` context tokens to keys and
+        values: per head ``h``, ``q_h . (W_k,h c + b_k,h) = (W_k,h^T q_h) . c
+        + const`` (the constant cancels in the softmax) and ``sum_i p_i
+        (W_v,h c_i + b_v,h) = W_v,h (sum_i p_i c_i) + b_v,h``. Same function
+        (and gradients; the key bias gets its exact gradient, 0) with about
+        ``C / (heads * Lq)`` times fewer multiply-adds for the context."""
+        d, heads, hd = self.dim, self.num_heads, self.head_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        q = F.linear(x, w[:d], b[:d])  # [B, Lq, C]
+        q = q.unflatten(-1, (heads, hd)).transpose(1, 2)  # [B, h, Lq, d]
+        wk = w[d:2 * d].view(heads, hd, d)  # [h, d, C]
+        wv = w[2 * d:].view(heads, hd, d)
+        qk = torch.matmul(q * hd**-0.5, wk)  # [B, h, Lq, C]
+        bsz, lq = x.shape[0], x.shape[1]
+        scores = torch.matmul(qk.flatten(1, 2), context.transpose(1, 2))
+        probs = scores.softmax(dim=-1)  # [B, h*Lq, L]
+        pooled = torch.matmul(probs, context).view(bsz, heads, lq, d)
+        out = torch.matmul(pooled, wv.transpose(1, 2))  # [B, h, Lq, d]
+        out = out + b[2 * d:].view(heads, 1, hd)
+        out = out.transpose(1, 2).flatten(2)  # [B, Lq, C]
+        return cpu_fused.linear(out, self.out_proj.weight, self.out_proj.bias,
+                                residual)
 
 
 class LocalMHRA(nn.Module):
@@ -247,8 +298,13 @@ class LocalUniBlock(nn.Module):
     def _attn_branch(self, x: torch.Tensor) -> torch.Tensor:
         return self.attn(self.ln_1(x))
 
-    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.ln_2(x))
+    def _mlp_branch(self, x: torch.Tensor,
+                    residual: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # = [residual +] self.mlp(self.ln_2(x)), fused on CPU
+        mlp = self.mlp
+        return cpu_fused.quick_gelu_mlp(self.ln_2(x), mlp.c_fc.weight,
+                                        mlp.c_fc.bias, mlp.c_proj.weight,
+                                        mlp.c_proj.bias, residual=residual)
 
     def forward(self,
                 x: torch.Tensor,
@@ -264,12 +320,22 @@ class LocalUniBlock(nn.Module):
                 return cp.checkpoint(fn, inp, use_reentrant=False)
             return fn(inp)
 
+        # residual additions fused into the output projections unless a
+        # branch is checkpointed or stochastic depth is active
+        fused = not use_checkpoint and not (
+            self.training and self.drop_path_tokens.drop_prob > 0)
         if not self.no_lmhra:
             x = self._local(self.lmhra1, x, n, t, h, w)
-        x = x + self.drop_path_tokens(run(self._attn_branch, x))
+        if fused:
+            x = self.attn(self.ln_1(x), residual=x)
+        else:
+            x = x + self.drop_path_tokens(run(self._attn_branch, x))
         if not self.no_lmhra and self.double_lmhra:
             x = self._local(self.lmhra2, x, n, t, h, w)
-        x = x + self.drop_path_tokens(run(self._mlp_branch, x))
+        if fused:
+            x = self._mlp_branch(x, residual=x)
+        else:
+            x = x + self.drop_path_tokens(run(self._mlp_branch, x))
         return x
 
 
@@ -393,8 +459,12 @@ class UniFormerV2Transformer(nn.Module):
         c = x.shape[-1]
         frames = x.reshape(n, t, 1 + h * w, c)
         cls_tokens, patches = frames[:, :, :1], frames[:, :, 1:]
+        # channels-last 3D map (a view of the contiguous [n, t, h, w, c]
+        # patches): the depthwise conv is several times faster in this
+        # layout on CPU (forward and backward) and its output is again a
+        # channels-last map, i.e. a free view of the tokens
         video = patches.reshape(n, t, h, w, c).permute(0, 4, 1, 2, 3)
-        pos = self.dpe[j](video.contiguous())
+        pos = self.dpe[j](video)
         patches = patches + pos.permute(0, 2, 3, 4, 1).reshape(
             n, t, h * w, c)
         return torch.cat([cls_tokens, patches], dim=2).reshape(n, -1, c)
@@ -748,11 +818,33 @@ class UniFormerV2Video(BaseModule):
         return resize_pos_embed(
             self.positional_embedding, (h, w), old_grid=self.grid)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``[N, 3, T, H, W]`` -> feature ``[N, n_dim]``."""
+    def _patch_embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        """``conv1`` -> tokens ``[N*T, h*w, C]`` and ``(N, T, h, w)``.
+
+        Without temporal kernel the convolution is a patchify + matrix
+        product; on CPU in float32 it runs as such (one GEMM, see
+        :mod:`..layers.cpu_fused`), which is faster than the convolution,
+        above all its weight gradient.
+        """
+        weight = self.conv1.weight
+        p = self.patch_size
+        if weight.shape[2] == 1 and cpu_fused.can_fuse(x, weight):
+            n, c, t, hh, ww = x.shape
+            h, w = hh // p, ww // p
+            patches = x[..., :h * p, :w * p].reshape(n, c, t, h, p, w, p)
+            patches = patches.permute(0, 2, 3, 5, 1, 4, 6).reshape(
+                n * t, h * w, c * p * p)
+            tokens = cpu_fused.linear(patches, weight.flatten(1))
+            return tokens, (n, t, h, w)
         x = self.conv1(x)
         n, c, t, h, w = x.shape
-        x = x.permute(0, 2, 3, 4, 1).reshape(n * t, h * w, c)
+        return x.permute(0, 2, 3, 4, 1).reshape(n * t, h * w, c), (n, t, h,
+                                                                    w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``[N, 3, T, H, W]`` -> feature ``[N, n_dim]``."""
+        x, (n, t, h, w) = self._patch_embed(x)
+        c = x.shape[-1]
         cls_tokens = self.class_embedding.to(x.dtype).expand(n * t, 1, c)
         x = torch.cat([cls_tokens, x], dim=1)
         x = x + self._pos_embed(h, w).to(x.dtype)
