@@ -79,6 +79,7 @@ from uniformer_mm.checkpoint.clip import (clip_to_uniformerv2,
                                           read_clip_checkpoint,
                                           resize_pos_embed)
 from uniformer_mm.models.layers import cpu_fused
+from uniformer_mm.models.layers.uniformer_blocks import DepthwiseConv3d
 
 #: Prefixes of the CLIP ViT part of the backbone (frozen with
 #: ``frozen=True``; initialised from CLIP, LMHRA excepted).
@@ -234,7 +235,7 @@ class LocalMHRA(nn.Module):
         self.pos_embed = nn.Sequential(
             nn.BatchNorm3d(dim),
             nn.Conv3d(dim, hidden, kernel_size=1),
-            nn.Conv3d(
+            DepthwiseConv3d(
                 hidden,
                 hidden,
                 kernel_size=(kernel_size, 1, 1),
@@ -427,7 +428,8 @@ class UniFormerV2Transformer(nn.Module):
 
         self.temporal_cls_token = nn.Parameter(torch.zeros(1, 1, n_dim))
         self.dpe = nn.ModuleList([
-            nn.Conv3d(n_dim, n_dim, kernel_size=3, padding=1, groups=n_dim)
+            DepthwiseConv3d(
+                n_dim, n_dim, kernel_size=3, padding=1, groups=n_dim)
             for _ in range(n_layers)
         ])
         dpr = torch.linspace(

