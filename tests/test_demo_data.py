@@ -417,7 +417,7 @@ def test_demo_video_config_has_no_flip():
     for name in ('train_pipeline', 'val_pipeline'):
         types = [t['type'] for t in cfg[name]]
         assert 'Flip' not in types, 'a flip swaps move_left and move_right'
-        assert types[0] == 'DecordInit' and 'DecordDecode' in types
+        assert types[0] == 'VideoInit' and 'VideoDecode' in types
     assert cfg.model.backbone.type == 'UniFormerVideo'
 
 

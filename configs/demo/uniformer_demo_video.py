@@ -78,21 +78,21 @@ clip_len = 8
 # No Flip: a horizontal flip turns a "move_left" video into a "move_right"
 # one without changing its label. Crops and rescaling keep the direction.
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     # one random frame from each of clip_len equal segments: temporal jitter
     # that keeps the frame order
     dict(type='UniformSample', clip_len=clip_len, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     dict(type='UniformSample', clip_len=clip_len, num_clips=1,
          test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, 64)),
     dict(type='CenterCrop', crop_size=64),
     dict(type='FormatShape', input_format='NCTHW'),

@@ -56,15 +56,17 @@ single-threaded (= one data loader worker), interleaved, same seeds:
   torchvision (not installable here), so this chain is a *lower bound* of
   the cost of mmaction2's recipe;
 * ``ours (recipe, with RandAugment)``: ``train_pipeline`` of
-  ``configs/_base_/datasets/kinetics400.py``;
+  ``configs/_base_/datasets/kinetics400.py`` (decoding with ``VideoInit`` /
+  ``VideoDecode``: decord's frames, decoding only the frames the sampled
+  ones need);
 * ``ours without RandAugment``: the same without ``VideoRandAugment``
   (like for like with the mmaction2 chain).
 
 Decoding (``--decode-study``): median time of decoding the 8 sparse
 training frames of a video (indices as UniformSample draws them) with
-decord (what both pipelines use), decord resizing to half size in the
-decoder, OpenCV, and, where PyAV is importable, PyAV decoding every frame
-and PyAV skipping the non-reference frames that are not sampled; with the
+decord (mmaction2's DecordDecode), our VideoInit + VideoDecode, decord
+resizing to half size in the decoder, OpenCV, and PyAV decoding every
+frame / skipping the non-reference frames that are not sampled; with the
 max pixel difference from decord's frames.
 
 Ratios are ours / mmaction2 for times and memory (lower is better) and

@@ -9,7 +9,7 @@ Inputs are run through the config's own test pipeline (``test_pipeline``, or
 ``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
 the input:
 
-* a video file (anything decord reads): ``DecordInit`` + ``DecordDecode``
+* a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
 * a numpy array of frames ``(T, H, W, 3)``, uint8 **RGB** (what decord
   returns): ``ArrayDecode`` instead of the file decoding;
@@ -55,21 +55,24 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
 _SCOPES = {'video': 'mmaction', 'image': 'mmpretrain'}
 
 # mmaction2 loading steps: opening a video ...
-_VIDEO_INITS = {'DecordInit', 'PyAVInit', 'OpenCVInit', 'PIMSInit'}
+_VIDEO_INITS = {
+    'DecordInit', 'PyAVInit', 'OpenCVInit', 'PIMSInit', 'VideoInit'
+}
 # ... and decoding the sampled frames
 _VIDEO_DECODES = {
     'DecordDecode', 'PyAVDecode', 'OpenCVDecode', 'PIMSDecode',
-    'RawFrameDecode', 'ArrayDecode', 'ImageDecode', 'PyAVDecodeMotionVector'
+    'VideoDecode', 'RawFrameDecode', 'ArrayDecode', 'ImageDecode',
+    'PyAVDecodeMotionVector'
 }
 _IMAGE_LOADS = {'LoadImageFromFile', 'LoadImageFromNDArray'}
 
 # Used when a config has no test pipeline (e.g. configs/_base_/models/*):
 # the usual single-view evaluation of the papers at 224.
 _DEFAULT_VIDEO_PIPELINE = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1,
          test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),
@@ -288,16 +291,16 @@ def _video_steps(steps, source):
         if kind in _VIDEO_INITS:
             continue
         if kind in _VIDEO_DECODES:
-            out.append(dict(type='DecordDecode' if source ==
+            out.append(dict(type='VideoDecode' if source ==
                             'file' else 'ArrayDecode'))
         else:
             out.append(step)
-    if not any(_type(s) in ('DecordDecode', 'ArrayDecode') for s in out):
+    if not any(_type(s) in ('VideoDecode', 'ArrayDecode') for s in out):
         raise ValueError(
             'the test pipeline has no frame decoding step (DecordDecode, '
             'RawFrameDecode, ...) to replace')
     if source == 'file':
-        out.insert(0, dict(type='DecordInit'))
+        out.insert(0, dict(type='VideoInit'))
     return out
 
 

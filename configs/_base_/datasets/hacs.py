@@ -71,9 +71,9 @@ file_client_args = dict(io_backend='disk')
 norm_mean = [114.75, 114.75, 114.75]
 norm_std = [57.375, 57.375, 57.375]
 train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(type='UniformSample', clip_len=clip_len, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(
         type='RepeatClips',  # decode once, augment num_repeats times
         num_repeats=num_repeats,
@@ -100,26 +100,26 @@ train_pipeline = [
         ])
 ]
 val_pipeline = [  # 1 clip x 1 centre crop
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
         clip_len=clip_len,
         num_clips=1,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, crop_size)),
     dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
         clip_len=clip_len,
         num_clips=num_test_clips,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, crop_size)),
     dict(type='ThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),

@@ -71,14 +71,14 @@ file_client_args = dict(io_backend='disk')
 norm_mean = [114.75, 114.75, 114.75]
 norm_std = [57.375, 57.375, 57.375]
 train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
         frame_interval=frame_interval,
         num_clips=1,
         out_of_bound_opt='repeat_last'),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(
         type='RepeatClips',  # decode once, augment num_repeats times
         num_repeats=num_repeats,
@@ -105,7 +105,7 @@ train_pipeline = [
         ])
 ]
 val_pipeline = [  # 1 clip x 1 centre crop
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
@@ -113,14 +113,14 @@ val_pipeline = [  # 1 clip x 1 centre crop
         num_clips=1,
         out_of_bound_opt='repeat_last',
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, crop_size)),
     dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [  # num_test_clips clips x 1 crop (centre)
-    dict(type='DecordInit', **file_client_args),
+    dict(type='VideoInit', **file_client_args),
     dict(
         type='SampleFrames',
         clip_len=clip_len,
@@ -128,7 +128,7 @@ test_pipeline = [  # num_test_clips clips x 1 crop (centre)
         num_clips=num_test_clips,
         out_of_bound_opt='repeat_last',
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, crop_size)),
     dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),

@@ -12,22 +12,27 @@ in mmpretrain's ``TRANSFORMS`` as well.
   Resize -> Flip in one pass, identical output.
 * :class:`RepeatClips` -- repeated augmentation (``AUG.NUM_SAMPLE``) inside
   the pipeline; collate with ``repeat_pseudo_collate``.
+* :class:`VideoInit` / :class:`VideoDecode` -- ``DecordInit`` /
+  ``DecordDecode`` with identical frames, decoding only what the sampled
+  frames need (PyAV; decord as fallback).
 """
 from .crop import FusedRandomResizedCropFlip
 from .rand_augment import VideoRandAugment
 from .random_erasing import VideoRandomErasing
+from .video_decode import VideoDecode, VideoDecodeError, VideoInit
 from .wrappers import RepeatClips
 
 __all__ = [
     'VideoRandAugment', 'VideoRandomErasing', 'FusedRandomResizedCropFlip',
-    'RepeatClips'
+    'RepeatClips', 'VideoInit', 'VideoDecode', 'VideoDecodeError'
 ]
 
 
 def _register():
     from mmaction.registry import TRANSFORMS as MMACTION_TRANSFORMS
     for cls in (VideoRandAugment, VideoRandomErasing,
-                FusedRandomResizedCropFlip, RepeatClips):
+                FusedRandomResizedCropFlip, RepeatClips, VideoInit,
+                VideoDecode):
         MMACTION_TRANSFORMS.register_module(module=cls, force=True)
     try:
         from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
