@@ -354,6 +354,16 @@ def test_ddp_two_processes_cpu(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT)
+    if proc.returncode != 0 and \
+            'terminate called without an active exception' in proc.stderr:
+        # a gloo thread aborting a rank (C++ std::terminate) was seen once
+        # in ~10 full-suite runs on the loaded 2-core CI machine, never in
+        # isolation; a second failure is a real one
+        print('first launch aborted in gloo, retrying:', proc.stderr[-500:])
+        cmd[cmd.index('--master_port') + 1] = str(free_port())
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env,
+                              capture_output=True, text=True,
+                              timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = [json.loads((tmp_path / f'result_rank{r}.json').read_text())
                for r in (0, 1)]
