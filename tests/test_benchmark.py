@@ -88,3 +88,40 @@ def test_pipelines_without_randaugment():
     assert 'VideoRandAugment' not in types(chains['ours without RandAugment'])
     assert types(chains['mmaction2 (no RandAugment)'])[:3] == [
         'DecordInit', 'UniformSample', 'DecordDecode']
+
+
+def test_ours_decodes_with_video_decode():
+    ours = cm.pipeline_chains()['ours (recipe, with RandAugment)']
+    assert [t['type'] for t in ours][:3] == [
+        'VideoInit', 'UniformSample', 'VideoDecode']
+
+
+@pytest.mark.parametrize('theirs_amp', ['fp16', None])
+def test_training_throughput_mode(theirs_amp):
+    """The GPU mode's code path on CPU (bf16 autocast; mmaction2 side with
+    fp16 + loss scaling, or fp32): real AdamW steps on both sides, clips/s,
+    MFU = 3 x forward FLOPs x clips/s / peak."""
+    res = cm.training_throughput('uniformerv2-b16', device='cpu', amp='bf16',
+                                 theirs_amp=theirs_amp, batch_size=2,
+                                 steps=1, runs=2, warmup=1, tiny=True,
+                                 peak_tflops=1.0, log=lambda s: None)
+    assert res['ours_clips_per_s'] > 0 and res['theirs_clips_per_s'] > 0
+    assert res['speedup'] == pytest.approx(
+        res['ours_clips_per_s'] / res['theirs_clips_per_s'])
+    macs = res['forward_gmacs_per_clip'] * 1e9
+    assert macs > 1e6
+    for side in ('ours', 'theirs'):
+        assert res[f'{side}_mfu'] == pytest.approx(
+            6 * macs * res[f'{side}_clips_per_s'] / 1e12)
+    assert len(res['times']['ours_s']) == 2
+
+
+def test_train_step_updates_weights_under_amp():
+    ours, _, x, _ = cm.build_pair('uniformer-s16', tiny=True)
+    before = [p.detach().clone() for p in ours.parameters()]
+    step = cm.make_train_step(ours.train(), x, 'bf16', lr=1e-3)
+    loss = step()
+    assert loss.isfinite()
+    changed = sum(not p.detach().equal(b)
+                  for p, b in zip(ours.parameters(), before))
+    assert changed == len(before)

@@ -69,6 +69,23 @@ resizing to half size in the decoder, OpenCV, and PyAV decoding every
 frame / skipping the non-reference frames that are not sampled; with the
 max pixel difference from decord's frames.
 
+Training throughput (``--train-throughput``, the GPU mode; runs on CPU
+too): both models on ``--device`` (default cuda when available), batch
+``--batch-size`` of the variant's clip, full AdamW training steps, ours
+under autocast ``--amp`` (default bf16), mmaction2's under
+``--theirs-amp`` (default fp16 with a GradScaler, what its default
+``AmpOptimWrapper`` does); ``--steps`` steps per timed run, runs
+alternating; clips/s per side, their ratio (target >= 1.5 on a GPU), peak
+allocated CUDA memory per side and the model FLOPs utilization
+``3 x forward FLOPs x clips/s / peak`` (forward FLOPs counted on our model,
+2 per multiply-add; peak from ``--peak-tflops`` or a table of dense
+bf16 tensor-core peaks: H100/H200 989 TFLOP/s, A100 312, ...). E.g.::
+
+    # the GPU target's models: UniFormer-B 16x224, UniFormerV2-B/16 8x224
+    python tools/analysis/compare_mmaction.py --no-models \
+        --train-throughput --variants uniformer-b16 uniformerv2-b16 \
+        --batch-size 8 --runs 5 --steps 5
+
 Ratios are ours / mmaction2 for times and memory (lower is better) and
 clips/s ours / mmaction2 for the pipeline (higher is better).
 """
@@ -99,6 +116,7 @@ TARGETS = {
     'uniformer-s16': dict(train=0.8, inference=0.9, memory=0.7),
     'uniformerv2-b16': dict(train=0.8, inference=0.9),
     'pipeline': 1.5,
+    'train_throughput': 1.5,  # GPU, ours bf16 vs mmaction2's default AMP
 }
 
 
@@ -121,6 +139,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--video', default=DEFAULT_VIDEO)
     parser.add_argument('--tol', type=float, default=1e-4,
                         help='max abs output difference allowed')
+    parser.add_argument('--train-throughput', action='store_true',
+                        help='training clips/s with mixed precision (GPU '
+                        'mode): ours --amp vs mmaction2 --theirs-amp, '
+                        'AdamW steps, batch --batch-size, with MFU')
+    parser.add_argument('--theirs-amp', default='fp16',
+                        choices=['bf16', 'fp16', 'none'],
+                        help="mmaction2's (its AmpOptimWrapper default: fp16 "
+                        'with loss scaling)')
+    parser.add_argument('--steps', type=int, default=5,
+                        help='optimizer steps per timed run '
+                        '(--train-throughput)')
+    parser.add_argument('--peak-tflops', type=float, default=None,
+                        help='device peak for the MFU (default: known '
+                        'H100/H200/A100/... bf16 dense peaks)')
     parser.add_argument('--inference-runs', type=int, default=15,
                         help='timed inference runs per side (alternating; '
                         'inference is short, more runs are cheap)')
@@ -130,9 +162,20 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--variants', nargs='+', default=sorted(VARIANTS),
+    parser.add_argument('--variants', nargs='+',
+                        default=['uniformer-s16', 'uniformerv2-b16'],
                         choices=sorted(VARIANTS), help='models to compare')
     add_arguments(parser)
+    # (tools/analysis/benchmark.py has its own --device, --amp and
+    # --batch-size, which --compare-mmaction --train-throughput uses)
+    parser.add_argument('--device', default=None,
+                        help='for --train-throughput (default: cuda if '
+                        'available, else cpu)')
+    parser.add_argument('--amp', default='bf16',
+                        choices=['bf16', 'fp16', 'none'],
+                        help='our mixed precision for --train-throughput')
+    parser.add_argument('--batch-size', type=int, default=8,
+                        help='clips per step for --train-throughput')
     parser.add_argument('--runs', type=int, default=5,
                         help='timed runs per side (alternating)')
     parser.add_argument('--warmup', type=int, default=1)
@@ -179,6 +222,17 @@ def summary_table(results: dict, tiny: bool = False) -> str:
                 f'{fmt_bytes(m["ours_median_bytes"])} | '
                 f'{fmt_bytes(m["theirs_median_bytes"])} | {m["ratio"]:.3f}'
                 f'{_mark(m["ratio"], target.get("memory"))} | |')
+    for variant, r in results.get('train_throughput', {}).items():
+        target = None if tiny or not r['device'].startswith('cuda') else \
+            TARGETS['train_throughput']
+        mfu = (f'MFU {r["ours_mfu"]:.1%} vs {r["theirs_mfu"]:.1%}'
+               if r.get('ours_mfu') is not None else 'MFU n/a')
+        lines.append(
+            f'| {variant}: training clips/s on {r["device"]} (ours '
+            f'{r["amp"]}, mmaction2 {r["theirs_amp"]}; {mfu}) | '
+            f'{r["ours_clips_per_s"]:.2f} | {r["theirs_clips_per_s"]:.2f} | '
+            f'{r["speedup"]:.3f}{_mark(r["speedup"], target, True)} '
+            f'(clips/s ratio) | {r["median_of_ratios"]:.3f} |')
     pipe = results.get('pipeline')
     if pipe:
         base_name = next(k for k in pipe if k.startswith('mmaction2'))
@@ -212,6 +266,22 @@ def main(argv=None, args=None):
             tol=args.tol)
         failed = [v for v, r in results['models'].items()
                   if not r['check']['outputs_equal']]
+    if args.train_throughput:
+        from uniformer_mm.analysis.compare_mmaction import \
+            training_throughput
+        device = args.device or ('cuda' if torch.cuda.is_available() else
+                                 'cpu')
+        results['train_throughput'] = {}
+        for variant in args.variants:
+            print(f'\n== {variant}{" (tiny)" if args.tiny else ""}: '
+                  f'training throughput on {device}')
+            results['train_throughput'][variant] = training_throughput(
+                variant, device=device,
+                amp=None if args.amp in (None, 'none') else args.amp,
+                theirs_amp=None if args.theirs_amp == 'none' else
+                args.theirs_amp, batch_size=args.batch_size,
+                steps=args.steps, runs=args.runs, warmup=args.warmup,
+                tiny=args.tiny, peak_tflops=args.peak_tflops)
     if args.pipeline:
         load = load_average()
         print(f'\n== Kinetics train pipeline, {args.pipeline_n} videos '
@@ -235,7 +305,8 @@ def main(argv=None, args=None):
                   f'|pixel diff| vs decord {r["max_abs_pixel_diff"]}')
         print(f'  load average before/after: {load} / {load_average()}')
     results['load_end'] = load_average()
-    if results.get('models') or results.get('pipeline'):
+    if results.get('models') or results.get('pipeline') or \
+            results.get('train_throughput'):
         print('\n' + summary_table(results, args.tiny))
     print(f'\nload average at start / end: {results["load_start"]} / '
           f'{results["load_end"]}; torch threads '

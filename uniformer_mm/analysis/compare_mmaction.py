@@ -17,6 +17,9 @@ measured and how. This module holds the reusable parts:
     peak memory of one forward+backward in a fresh process per side.
 :func:`pipeline_chains` / :func:`time_pipelines`
     the Kinetics training data pipelines, ours vs mmaction2's.
+:func:`training_throughput`
+    training clips/s with mixed precision (GPU mode: ours bf16 vs
+    mmaction2's default fp16 AMP), peak memory and model FLOPs utilization.
 
 The variants compare *backbones* (the heads are one linear layer on both
 sides). mmaction2's V1 ``UniFormer`` uses LayerNorm eps 1e-5 in its
@@ -24,6 +27,7 @@ self-attention blocks where the official model (and ours) use 1e-6; its SA
 LayerNorms are set to eps 1e-6 after building so that the outputs can be
 compared exactly (eps has no effect on speed).
 """
+import contextlib
 import copy
 import gc
 import json
@@ -43,7 +47,8 @@ import torch.nn as nn
 __all__ = [
     'VARIANTS', 'build_pair', 'check_outputs', 'alternate',
     'memory_in_subprocess', 'pipeline_chains', 'time_pipelines', 'loss_fn',
-    'run_comparison', 'load_average', 'describe_machine'
+    'run_comparison', 'load_average', 'describe_machine',
+    'training_throughput', 'make_train_step', 'PEAK_TFLOPS'
 ]
 
 # ---------------------------------------------------------------------------
@@ -61,6 +66,19 @@ VARIANTS: Dict[str, Dict[str, tuple]] = {
               dict(type='UniFormer', depth=[3, 4, 8, 3],
                    embed_dim=[64, 128, 320, 512], head_dim=64),
               dict(type='UniFormerVideo', arch='small'),
+              (1, 3, 16, 224, 224)),
+        tiny=('v1', dict(type='UniFormer', **_V1_TINY),
+              dict(type='UniFormerVideo',
+                   arch=dict(depths=_V1_TINY['depth'],
+                             embed_dims=_V1_TINY['embed_dim'],
+                             head_dim=_V1_TINY['head_dim'])),
+              (1, 3, 4, 64, 64))),
+    # the GPU training-throughput target's V1 model (CPU targets: S)
+    'uniformer-b16': dict(
+        full=('v1',
+              dict(type='UniFormer', depth=[5, 8, 20, 7],
+                   embed_dim=[64, 128, 320, 512], head_dim=64),
+              dict(type='UniFormerVideo', arch='base'),
               (1, 3, 16, 224, 224)),
         tiny=('v1', dict(type='UniFormer', **_V1_TINY),
               dict(type='UniFormerVideo',
@@ -200,7 +218,7 @@ def loss_fn(out: torch.Tensor) -> torch.Tensor:
     output element gets a non-trivial gradient."""
     out = _output(out)
     gen = torch.Generator().manual_seed(1234)
-    w = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+    w = torch.randn(out.shape, generator=gen, dtype=out.dtype).to(out.device)
     return (out * w).sum() / out.numel()**0.5
 
 
@@ -589,6 +607,129 @@ def run_comparison(variants: Sequence[str], tiny: bool = False,
             f'{res["load_after"]}')
         results[variant] = res
     return results
+
+
+# ---------------------------------------------------------------------------
+# training throughput with mixed precision (GPU mode)
+# ---------------------------------------------------------------------------
+#: dense bf16/fp16 tensor-core peak (TFLOP/s) by device-name substring, for
+#: the model FLOPs utilization (SXM parts; pass ``peak_tflops`` otherwise)
+PEAK_TFLOPS = {'H200': 989.4, 'H100': 989.4, 'A100': 312.0, 'L40S': 362.1,
+               'A10G': 70.0, 'V100': 125.0}
+
+
+def device_peak_tflops(device: torch.device) -> Optional[float]:
+    """Tensor-core peak of a CUDA device from :data:`PEAK_TFLOPS`."""
+    if device.type != 'cuda':
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, value in PEAK_TFLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def _amp_dtype(amp: Optional[str]):
+    return {None: None, 'none': None, 'bf16': torch.bfloat16,
+            'fp16': torch.float16}[amp]
+
+
+def make_train_step(model: nn.Module, x: torch.Tensor, amp: Optional[str],
+                    lr: float = 1e-5) -> Callable[[], torch.Tensor]:
+    """One full training step (AdamW, as both recipes) under autocast:
+    ``amp='fp16'`` with a ``GradScaler`` (what mmaction2's default
+    ``AmpOptimWrapper`` does), ``'bf16'`` without."""
+    device = x.device
+    dtype = _amp_dtype(amp)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        ctx = contextlib.nullcontext() if dtype is None else \
+            torch.autocast(device.type, dtype=dtype)
+        with ctx:
+            loss = loss_fn(model(x).float())
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return loss.detach()
+
+    return step
+
+
+def training_throughput(variant: str, device: str = 'cuda',
+                        amp: str = 'bf16', theirs_amp: str = 'fp16',
+                        batch_size: int = 8, steps: int = 5, runs: int = 5,
+                        warmup: int = 2, tiny: bool = False,
+                        peak_tflops: Optional[float] = None,
+                        log: Callable[[str], None] = print
+                        ) -> Dict[str, object]:
+    """Training clips/s, ours (``amp``) vs mmaction2's (``theirs_amp``: its
+    default AMP is fp16 with loss scaling), same weights, batch
+    ``batch_size``; each timed run is ``steps`` optimizer steps, runs
+    alternate between the sides. Also the peak allocated memory per side
+    (CUDA) and the model FLOPs utilization: ``3 x forward FLOPs x clips/s /
+    peak`` (forward FLOPs counted on our model, 2 per multiply-add)."""
+    from uniformer_mm.analysis.flops import count_flops
+    dev = torch.device(device)
+    ours, theirs, x1, info = build_pair(variant, tiny)
+    macs, _ = count_flops(ours, (x1, ))
+    x = x1.expand(batch_size, *x1.shape[1:]).contiguous().to(dev)
+    peak = peak_tflops or device_peak_tflops(dev)
+    res = dict(info=info, device=str(dev), amp=amp, theirs_amp=theirs_amp,
+               batch_size=batch_size, steps_per_run=steps,
+               forward_gmacs_per_clip=macs / 1e9, peak_tflops=peak)
+    if dev.type == 'cuda':
+        res['device_name'] = torch.cuda.get_device_name(dev)
+    steps_fn = {}
+    for side, model, side_amp in (('ours', ours, amp),
+                                  ('theirs', theirs, theirs_amp)):
+        model.to(dev).train()
+        one = make_train_step(model, x, side_amp)
+
+        def run(one=one):
+            for _ in range(steps):
+                one()
+            _sync(dev)
+
+        steps_fn[side] = run
+    mem = {}
+    for side in ('ours', 'theirs'):  # warm-up + peak memory per side
+        if dev.type == 'cuda':
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(dev)
+        for _ in range(warmup):
+            steps_fn[side]()
+        if dev.type == 'cuda':
+            mem[side] = torch.cuda.max_memory_allocated(dev)
+    t = alternate(steps_fn['ours'], steps_fn['theirs'], runs, warmup=0)
+    clips = batch_size * steps
+    for side in ('ours', 'theirs'):
+        cps = clips / t[f'{side}_median_s']
+        res[f'{side}_clips_per_s'] = cps
+        res[f'{side}_peak_bytes'] = mem.get(side)
+        if peak:
+            res[f'{side}_mfu'] = 3 * 2 * macs * cps / (peak * 1e12)
+    res['speedup'] = res['ours_clips_per_s'] / res['theirs_clips_per_s']
+    res['median_of_ratios'] = 1. / t['median_of_ratios']
+    res['times'] = t
+    mfu = (f', MFU ours {res["ours_mfu"]:.1%} / mmaction2 '
+           f'{res["theirs_mfu"]:.1%} of {peak:g} TFLOP/s') if peak else \
+        ' (MFU: unknown peak, pass --peak-tflops)'
+    memtxt = (f'; peak allocated ours {fmt_bytes(mem["ours"])}, mmaction2 '
+              f'{fmt_bytes(mem["theirs"])}') if mem else ''
+    log(f'  training {dev} batch {batch_size}: ours ({amp}) '
+        f'{res["ours_clips_per_s"]:.2f} clips/s, mmaction2 ({theirs_amp}) '
+        f'{res["theirs_clips_per_s"]:.2f} clips/s -> {res["speedup"]:.3f}x '
+        f'(median of per-run ratios {res["median_of_ratios"]:.3f}){mfu}'
+        f'{memtxt}; {macs / 1e9:.4g} GMACs/clip forward')
+    return res
 
 
 # ---------------------------------------------------------------------------
