@@ -55,6 +55,13 @@ __all__ = [
 # variants
 # ---------------------------------------------------------------------------
 _V1_TINY = dict(depth=[1, 1, 1, 1], embed_dim=[16, 32, 64, 64], head_dim=16)
+#: the toy V1 pair of both V1 variants (family, theirs, ours, input)
+_V1_TINY_PAIR = ('v1', dict(type='UniFormer', **_V1_TINY),
+                 dict(type='UniFormerVideo',
+                      arch=dict(depths=_V1_TINY['depth'],
+                                embed_dims=_V1_TINY['embed_dim'],
+                                head_dim=_V1_TINY['head_dim'])),
+                 (1, 3, 4, 64, 64))
 _V2_TINY = dict(input_resolution=32, patch_size=16, width=64, layers=2,
                 heads=2, return_list=[0, 1])
 
@@ -67,12 +74,7 @@ VARIANTS: Dict[str, Dict[str, tuple]] = {
                    embed_dim=[64, 128, 320, 512], head_dim=64),
               dict(type='UniFormerVideo', arch='small'),
               (1, 3, 16, 224, 224)),
-        tiny=('v1', dict(type='UniFormer', **_V1_TINY),
-              dict(type='UniFormerVideo',
-                   arch=dict(depths=_V1_TINY['depth'],
-                             embed_dims=_V1_TINY['embed_dim'],
-                             head_dim=_V1_TINY['head_dim'])),
-              (1, 3, 4, 64, 64))),
+        tiny=_V1_TINY_PAIR),
     # the GPU training-throughput target's V1 model (CPU targets: S)
     'uniformer-b16': dict(
         full=('v1',
@@ -80,12 +82,7 @@ VARIANTS: Dict[str, Dict[str, tuple]] = {
                    embed_dim=[64, 128, 320, 512], head_dim=64),
               dict(type='UniFormerVideo', arch='base'),
               (1, 3, 16, 224, 224)),
-        tiny=('v1', dict(type='UniFormer', **_V1_TINY),
-              dict(type='UniFormerVideo',
-                   arch=dict(depths=_V1_TINY['depth'],
-                             embed_dims=_V1_TINY['embed_dim'],
-                             head_dim=_V1_TINY['head_dim'])),
-              (1, 3, 4, 64, 64))),
+        tiny=_V1_TINY_PAIR),
     'uniformerv2-b16': dict(
         full=('v2',
               dict(type='UniFormerV2', input_resolution=224, patch_size=16,
