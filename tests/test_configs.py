@@ -404,10 +404,18 @@ def test_missing_data_is_one_line(rel):
         pytest.skip(f'{path} exists here')
     with pytest.raises(ConfigCheckError) as e:
         check_config(cfg, mode='train')
-    msg = str(e.value)
-    assert '\n' not in msg, msg
+    msg, *others = str(e.value).splitlines()
     assert f'docs/datasets/{page}' in msg and path in msg, msg
     assert (REPO / 'docs' / 'datasets' / page).is_file()
+    # the other lines: the initialisation checkpoints (not shipped)
+    for line in others:
+        assert line.startswith(_CHECKPOINT_KEYS) and \
+            'docs/checkpoints.md' in line, line
+
+
+#: the config keys of missing-checkpoint lines of config_checks
+_CHECKPOINT_KEYS = ('load_from', 'model.backbone.init_cfg',
+                    'model.backbone.clip_pretrained')
 
 
 DRIVER = """
@@ -460,7 +468,11 @@ def _check_one_line(code, stdout, stderr, page, path):
     assert 'Traceback' not in stdout + stderr, stderr
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith('train.py: error:')]
-    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    assert len(errors) == 1, stderr
+    # the data set line, then one line per missing initialisation checkpoint
+    rest = lines[lines.index(errors[0]) + 1:]
+    assert all(line.startswith(tuple('  ' + k for k in _CHECKPOINT_KEYS))
+               for line in rest), stderr
     assert f'docs/datasets/{page}' in errors[0], errors[0]
     assert f"'{path}" in errors[0], errors[0]
 
@@ -472,7 +484,12 @@ def test_train_py_without_kinetics(train_runs):
     code, stdout, stderr = train_runs['alone']
     assert code == 2
     _check_one_line(code, stdout, stderr, 'kinetics.md', 'data/kinetics400')
-    assert stderr.strip().splitlines()[-1] == (
+    lines = stderr.strip().splitlines()
+    assert lines[-1] == (
+        '  model.backbone.clip_pretrained: checkpoints/clip/vit_b16.pth does '
+        'not exist; give the checkpoint file (official and converted '
+        'checkpoints: docs/checkpoints.md)')
+    assert lines[-2] == (
         "train.py: error: train_dataloader.dataset.ann_file: annotation file "
         "'data/kinetics400/kinetics400_train_list_videos.txt' does not exist "
         "(missing directory 'data/kinetics400'; 3 more missing paths of "

@@ -487,6 +487,40 @@ def test_config_check_head_mismatch(data, tmp_path):
     assert check_config(cfg) == []
 
 
+def test_config_check_missing_checkpoints(data, tmp_path):
+    cfg = _ok_cfg(data, tmp_path)
+    cfg['load_from'] = str(tmp_path / 'typo.pth')
+    msg = _check_error(cfg)
+    assert msg == (f'load_from: {tmp_path / "typo.pth"} does not exist; give '
+                   'the checkpoint file (official and converted checkpoints: '
+                   'docs/checkpoints.md)')
+    cfg['load_from'] = 'uniformer://' + str(tmp_path)
+    assert _check_error(cfg).startswith(
+        f'load_from: {tmp_path} is a directory;')
+    assert _check_error(cfg, mode='test').startswith('load_from:')
+    cfg['load_from'] = 'https://example.com/k400.pth'  # not checked
+    assert check_config(cfg) == []
+
+    cfg = _ok_cfg(data, tmp_path)
+    cfg['model']['backbone']['init_cfg'] = dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'in1k.pth'))
+    msg = _check_error(cfg)
+    assert msg.startswith('model.backbone.init_cfg.checkpoint: '
+                          f'{tmp_path / "in1k.pth"} does not exist'), msg
+    # testing loads a whole checkpoint: the init weights are not read
+    assert check_config(cfg, mode='test') == []
+    torch.save({}, tmp_path / 'in1k.pth')
+    assert check_config(cfg) == []
+
+    cfg = _ok_cfg(data, tmp_path)
+    cfg['model']['backbone'] = dict(type='UniFormerV2Video', arch='vit-b16',
+                                    clip_pretrained='checkpoints/no.pt')
+    assert 'model.backbone.clip_pretrained: checkpoints/no.pt does not ' \
+        'exist' in _check_error(cfg)
+    cfg['config_checks'] = dict(skip=['checkpoints'])
+    assert check_config(cfg) == []
+
+
 def test_tools_report_config_mistakes_in_one_line(data, tmp_path, capsys):
     import importlib.util
 

@@ -32,6 +32,12 @@ one):
     :mod:`uniformer_mm.datasets.validate`).
 ``robust_data``
     ``RobustVideoDataset(on_bad='skip')`` without ``BadSampleHook``.
+``checkpoints``
+    A local checkpoint that does not exist: ``load_from`` (also
+    ``uniformer://PATH``) and, in training, a backbone's
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` and UniFormerV2's
+    ``clip_pretrained`` (URLs and ``open-mmlab://``-style names are not
+    checked).
 
 A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 """
@@ -42,7 +48,7 @@ __all__ = ['ConfigCheckError', 'check_config']
 
 DOCS = 'docs/datasets/'
 CHECKS = ('arch', 'input_size', 'head', 'data_paths', 'annotations',
-          'robust_data')
+          'robust_data', 'checkpoints')
 _V1 = ('UniFormer', 'UniFormerVideo')
 _V2 = ('UniFormerV2Video', )
 #: Data sets that create their data on first use (no path checks).
@@ -451,6 +457,49 @@ def _check_robust_data(cfg, loaders, errors, warnings):
                     'for counts per epoch and in the test results')
 
 
+def _local_checkpoint(path):
+    """The local file a checkpoint reference points to, or None for URLs,
+    model-zoo names and non-strings."""
+    if not isinstance(path, str) or not path:
+        return None
+    from ..checkpoint.loader import SCHEME
+    if path.startswith(SCHEME):
+        path = path[len(SCHEME):]
+    if '://' in path:
+        return None
+    return path
+
+
+def _init_checkpoints(init_cfg):
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    for i, c in enumerate(cfgs):
+        if _get(c, 'type') == 'Pretrained':
+            yield i, _get(c, 'checkpoint')
+
+
+def _check_checkpoints(cfg, errors, mode):
+    refs = [('load_from', _get(cfg, 'load_from'))]
+    backbone = _backbone(cfg)
+    # initialisation weights are read by init_weights(), i.e. in training
+    # only (testing loads a whole checkpoint with load_from)
+    if mode == 'train':
+        init_cfg = _get(backbone, 'init_cfg')
+        multi = isinstance(init_cfg, (list, tuple))
+        for i, ckpt in _init_checkpoints(init_cfg):
+            key = 'model.backbone.init_cfg' + (f'[{i}]' if multi else '')
+            refs.append((f'{key}.checkpoint', ckpt))
+        refs.append(('model.backbone.clip_pretrained',
+                     _get(backbone, 'clip_pretrained')))
+    for key, ref in refs:
+        path = _local_checkpoint(ref)
+        if path is None or osp.isfile(path):
+            continue
+        what = 'is a directory' if osp.isdir(path) else 'does not exist'
+        errors.append(
+            f'{key}: {path} {what}; give the checkpoint file (official and '
+            'converted checkpoints: docs/checkpoints.md)')
+
+
 # ------------------------------------------------------------------ main
 def check_config(cfg, mode='train'):
     """Check ``cfg`` (an mmengine ``Config`` or dict) for the mistakes
@@ -491,6 +540,8 @@ def check_config(cfg, mode='train'):
         _check_annotations(cfg, loaders, errors)
     if 'robust_data' not in skip:
         _check_robust_data(cfg, loaders, errors, warnings)
+    if 'checkpoints' not in skip:
+        _check_checkpoints(cfg, errors, mode)
     if 'head' not in skip:
         _check_head(cfg, errors)
     if errors:
