@@ -189,12 +189,32 @@ def set_work_dir(cfg, work_dir, config_path):
                                 osp.splitext(osp.basename(config_path))[0])
 
 
+#: default hooks mmengine's runner knows by name (``None`` removes them)
+_MMENGINE_DEFAULT_HOOKS = {'runtime_info', 'timer', 'sampler_seed', 'logger',
+                           'param_scheduler', 'checkpoint'}
+
+
+def drop_disabled_hooks(cfg):
+    """Remove ``default_hooks`` entries set to ``None`` that mmengine does not
+    know by name (our ``preemption`` / ``bad_samples``, mmaction2's
+    ``sync_buffers``, ...): mmengine accepts ``None`` only for its own six
+    and asserts on any other."""
+    hooks = cfg.get('default_hooks')
+    if not hooks:
+        return
+    for name in [k for k, v in hooks.items()
+                 if v is None and k not in _MMENGINE_DEFAULT_HOOKS]:
+        hooks.pop(name)
+
+
 def build_runner(cfg):
     """``cfg.runner_type`` if the config names one, else mmengine Runner.
 
+    ``default_hooks`` entries set to ``None`` are switched off (any name).
     The fixes of :mod:`uniformer_mm.compat` in effect are written to the
     run's log.
     """
+    drop_disabled_hooks(cfg)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)

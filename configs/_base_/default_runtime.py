@@ -1,7 +1,14 @@
 # Runtime of the video (mmaction2) configs: hooks, logging, environment.
 #
 # Checkpoints: one per epoch, the last 3 kept, plus the best one by the
-# first validation metric (``save_best='auto'``: acc/top1 for AccMetric).
+# first validation metric (``save_best='auto'``: acc/top1 for AccMetric),
+# written atomically and deleted only after the new one is safe
+# (AtomicCheckpointHook); on SIGTERM (slurm pre-emption, scancel) the
+# current iteration finishes, a checkpoint is saved and ``--resume``
+# continues from it (PreemptionCheckpointHook); the videos that
+# RobustVideoDataset replaced or skipped are counted per epoch and in the
+# test metrics (BadSampleHook). See docs/faults.md. Switch one off with
+# e.g. ``default_hooks = dict(preemption=None)`` (tools/train.py, test.py).
 # The visualizer is mmaction2's ActionVisualizer with a local backend only
 # (no TensorBoard / torchvision needed).
 default_scope = 'mmaction'
@@ -12,10 +19,12 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=3,
+        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3,
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    preemption=dict(type='PreemptionCheckpointHook'),
+    bad_samples=dict(type='BadSampleHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -18,10 +18,12 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=3,
+        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3,
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False))
+    visualization=dict(type='VisualizationHook', enable=False),
+    # save on SIGTERM and exit; --resume continues (docs/faults.md)
+    preemption=dict(type='PreemptionCheckpointHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -350,7 +350,10 @@ def _attach(data, key, value):
     """Put ``value`` into the data sample's metainfo."""
     # Only data samples can carry it: a new key in some samples of a batch
     # but not in others would break the collate function. (The loader
-    # process has logged it anyway.)
+    # process has logged it anyway.) A list is the clips of one video
+    # (RepeatClips): the first carries it, so that it is counted once.
+    if isinstance(data, (list, tuple)) and data:
+        data = data[0]
     sample = data.get('data_samples') if isinstance(data, dict) else None
     if sample is not None and hasattr(sample, 'set_metainfo'):
         sample.set_metainfo({key: value})

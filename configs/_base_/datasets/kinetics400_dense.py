@@ -32,7 +32,9 @@
 #                cls_head=dict(label_smooth_eps=_base_.label_smooth_eps))
 # Our transforms are registered by ``import uniformer_mm`` (the model base
 # configs' ``custom_imports``).
-dataset_type = 'VideoDataset'
+# mmaction2's VideoDataset + annotation validation and bad-video handling
+# (logged, replaced in training, skipped in val/test; docs/faults.md)
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/kinetics400/videos_train'
 data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
@@ -157,7 +159,8 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
-        test_mode=True))
+        test_mode=True,
+        on_bad='skip'))
 test_dataloader = dict(
     batch_size=1,
     num_workers=num_workers,
@@ -168,7 +171,8 @@ test_dataloader = dict(
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,
-        test_mode=True))
+        test_mode=True,
+        on_bad='skip'))
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

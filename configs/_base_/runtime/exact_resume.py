@@ -20,6 +20,7 @@
 exact_resume_hook = dict(type='ExactResumeHook')
 custom_hooks = [exact_resume_hook]
 # every 2000 iterations, mid-epoch included
-iter_checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=2000,
+iter_checkpoint = dict(type='AtomicCheckpointHook', by_epoch=False,
+                       interval=2000,
                        max_keep_ckpts=3, save_best='auto')
 randomness = dict(seed=0, deterministic=True)
