@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
 from . import cpu_fused
+from .gelu_mlp import gelu_mlp
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 
@@ -152,7 +153,22 @@ def _layer_scale(value, dim, shape_dims=None):
     return nn.Parameter(value * torch.ones(shape))
 
 
-class Mlp(nn.Module):
+class _GeluMlpMixin:
+    """``fc1 -> GELU -> fc2`` through :func:`~.gelu_mlp.gelu_mlp` (the GELU
+    output is recomputed in the backward instead of kept) when dropout is
+    inactive and the activation is the exact GELU."""
+
+    def _recomputable(self):
+        return (not self.training or self.drop.p == 0) and \
+            type(self.act) is nn.GELU and self.act.approximate == 'none'
+
+    def _gelu_mlp(self, x):
+        fc1, fc2 = self.fc1, self.fc2
+        return gelu_mlp(x, fc1.weight.flatten(1), fc1.bias,
+                        fc2.weight.flatten(1), fc2.bias)
+
+
+class Mlp(_GeluMlpMixin, nn.Module):
     """Token MLP of the global blocks: ``fc1 -> GELU -> fc2``."""
 
     def __init__(self, in_features, hidden_features, drop=0.):
@@ -163,11 +179,14 @@ class Mlp(nn.Module):
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
+        if self._recomputable():
+            return self._gelu_mlp(x)
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
-class CMlp(nn.Module):
-    """Convolutional MLP of the local blocks: 1x1(x1) convolutions."""
+class CMlp(_GeluMlpMixin, nn.Module):
+    """Convolutional MLP of the local blocks: 1x1(x1) convolutions (on a
+    channels-last map: one MLP over the channel-last view)."""
 
     def __init__(self, dims, in_features, hidden_features, drop=0.):
         super().__init__()
@@ -177,6 +196,10 @@ class CMlp(nn.Module):
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
+        fmt = torch.channels_last if x.dim() == 4 else torch.channels_last_3d
+        if x.dim() in (4, 5) and not x.is_contiguous() and \
+                x.is_contiguous(memory_format=fmt) and self._recomputable():
+            return self._gelu_mlp(x.movedim(1, -1)).movedim(-1, 1)
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
