@@ -670,8 +670,9 @@ def training_throughput(variant: str, device: str = 'cuda',
     """Training clips/s, ours (``amp``) vs mmaction2's (``theirs_amp``: its
     default AMP is fp16 with loss scaling), same weights, batch
     ``batch_size``; each timed run is ``steps`` optimizer steps, runs
-    alternate between the sides. Also the peak allocated memory per side
-    (CUDA) and the model FLOPs utilization: ``3 x forward FLOPs x clips/s /
+    alternate between the sides. Also the peak memory the steps of each
+    side allocate (CUDA; both models stay on the device, so the other one
+    is not counted) and the model FLOPs utilization: ``3 x forward FLOPs x clips/s /
     peak`` (forward FLOPs counted on our model, 2 per multiply-add)."""
     from uniformer_mm.analysis.flops import count_flops
     dev = torch.device(device)
@@ -699,12 +700,16 @@ def training_throughput(variant: str, device: str = 'cuda',
     mem = {}
     for side in ('ours', 'theirs'):  # warm-up + peak memory per side
         if dev.type == 'cuda':
+            # both models live on the device: count what this side's steps
+            # allocate beyond what was allocated before them (the other
+            # model, the input) -- activations, gradients, optimizer state
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(dev)
-        for _ in range(warmup):
+            base = torch.cuda.memory_allocated(dev)
+        for _ in range(max(warmup, 1)):
             steps_fn[side]()
         if dev.type == 'cuda':
-            mem[side] = torch.cuda.max_memory_allocated(dev)
+            mem[side] = torch.cuda.max_memory_allocated(dev) - base
     t = alternate(steps_fn['ours'], steps_fn['theirs'], runs, warmup=0)
     clips = batch_size * steps
     for side in ('ours', 'theirs'):
