@@ -65,24 +65,25 @@ _V1_TINY_PAIR = ('v1', dict(type='UniFormer', **_V1_TINY),
 _V2_TINY = dict(input_resolution=32, patch_size=16, width=64, layers=2,
                 heads=2, return_list=[0, 1])
 
+
+def _v1_variant(depth: List[int], arch: str) -> Dict[str, tuple]:
+    """A UniFormer (V1) variant at 16x224: mmaction2's ``UniFormer`` with
+    ``depth`` vs our ``UniFormerVideo(arch=arch)``."""
+    return dict(
+        full=('v1',
+              dict(type='UniFormer', depth=depth,
+                   embed_dim=[64, 128, 320, 512], head_dim=64),
+              dict(type='UniFormerVideo', arch=arch),
+              (1, 3, 16, 224, 224)),
+        tiny=_V1_TINY_PAIR)
+
+
 #: name -> (family, mmaction2 kwargs, our kwargs, input shape), full size
 #: and ``--tiny``.
 VARIANTS: Dict[str, Dict[str, tuple]] = {
-    'uniformer-s16': dict(
-        full=('v1',
-              dict(type='UniFormer', depth=[3, 4, 8, 3],
-                   embed_dim=[64, 128, 320, 512], head_dim=64),
-              dict(type='UniFormerVideo', arch='small'),
-              (1, 3, 16, 224, 224)),
-        tiny=_V1_TINY_PAIR),
+    'uniformer-s16': _v1_variant([3, 4, 8, 3], 'small'),
     # the GPU training-throughput target's V1 model (CPU targets: S)
-    'uniformer-b16': dict(
-        full=('v1',
-              dict(type='UniFormer', depth=[5, 8, 20, 7],
-                   embed_dim=[64, 128, 320, 512], head_dim=64),
-              dict(type='UniFormerVideo', arch='base'),
-              (1, 3, 16, 224, 224)),
-        tiny=_V1_TINY_PAIR),
+    'uniformer-b16': _v1_variant([5, 8, 20, 7], 'base'),
     'uniformerv2-b16': dict(
         full=('v2',
               dict(type='UniFormerV2', input_resolution=224, patch_size=16,

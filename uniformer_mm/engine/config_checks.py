@@ -465,9 +465,7 @@ def _local_checkpoint(path):
     from ..checkpoint.loader import SCHEME
     if path.startswith(SCHEME):
         path = path[len(SCHEME):]
-    if '://' in path:
-        return None
-    return path
+    return None if _is_remote(path) else path
 
 
 def _init_checkpoints(init_cfg):

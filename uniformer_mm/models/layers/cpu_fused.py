@@ -226,10 +226,7 @@ def linear(x: torch.Tensor,
         return out if residual is None else residual + out
     if _needs_grad(x, weight, bias, residual):
         return _LinearFn.apply(x, weight, bias, residual)
-    op = _op()
-    if residual is None:
-        return op(x, weight, bias, 'none', [], '')
-    return op.binary(x, residual, weight, bias, 'add')
+    return _fwd_linear(x, weight, bias, residual)
 
 
 class _QuickGeluMlpFn(torch.autograd.Function):

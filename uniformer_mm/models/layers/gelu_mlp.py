@@ -20,13 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from .cpu_fused import _dispatch_mode_active, _exporting
+from .cpu_fused import _dispatch_mode_active, _exporting, _flat
 
 __all__ = ['gelu_mlp', 'recompute_applies']
-
-
-def _flat(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(-1, t.shape[-1])
 
 
 class _GeluMlpFn(torch.autograd.Function):
