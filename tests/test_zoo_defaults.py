@@ -15,7 +15,7 @@ import pytest
 from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
-CLIP = REPO.parent / 'shared' / 'data' / 'videos' / 'kinetics_arm_wrestling.mp4'
+CLIP = REPO / 'tests' / 'data' / 'videos' / 'kinetics_arm_wrestling.mp4'
 CONFIG = REPO / 'configs' / 'uniformerv2_k400.py'
 
 pytestmark = pytest.mark.skipif(not CLIP.is_file(),

@@ -292,6 +292,15 @@ def parse_args(argv=None):
     return args
 
 
+#: what --amp turns an optimizer wrapper type into
+_AMP_WRAPPERS = {
+    'OptimWrapper': 'AmpOptimWrapper',
+    'AmpOptimWrapper': 'AmpOptimWrapper',
+    'SkipNonFiniteOptimWrapper': 'SkipNonFiniteAmpOptimWrapper',
+    'SkipNonFiniteAmpOptimWrapper': 'SkipNonFiniteAmpOptimWrapper',
+}
+
+
 def _on_cpu():
     from mmengine.device import get_device
     return get_device() == 'cpu'
@@ -312,12 +321,12 @@ def merge_args(cfg, args, notes):
         if not isinstance(optim_wrapper, dict):
             raise CLIError('--amp needs an `optim_wrapper` dict in the config')
         wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
+        if wrapper_type not in _AMP_WRAPPERS:
             raise CLIError(
-                f'--amp works with OptimWrapper or AmpOptimWrapper, but the '
-                f'config uses {wrapper_type!r}; set its AMP options in the '
-                'config instead')
-        optim_wrapper.type = 'AmpOptimWrapper'
+                f'--amp works with {", ".join(sorted(_AMP_WRAPPERS))}, but '
+                f'the config uses {wrapper_type!r}; set its AMP options in '
+                'the config instead')
+        optim_wrapper.type = _AMP_WRAPPERS[wrapper_type]
         optim_wrapper.setdefault('loss_scale', 'dynamic')
         if _on_cpu():
             old = optim_wrapper.get('dtype')
@@ -338,9 +347,12 @@ def merge_args(cfg, args, notes):
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume) and '://' not in args.resume:
-            raise CLIError(f'--resume: checkpoint {args.resume!r} does not '
-                           'exist')
+        if '://' not in args.resume:
+            from uniformer_mm.engine.checkpoint_guard import \
+                inspect_checkpoint
+            info = inspect_checkpoint(args.resume)
+            if not info['ok']:
+                raise CLIError(f'--resume: checkpoint {info["problem"]}')
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -368,10 +380,21 @@ def merge_args(cfg, args, notes):
     merge_cfg_options(cfg, args.cfg_options)
 
     if args.resume == 'auto':
-        from mmengine.runner import find_latest_checkpoint
-        if find_latest_checkpoint(cfg.work_dir) is None:
+        # the last_checkpoint target, or the newest intact checkpoint if it
+        # is truncated / missing / non-finite (uniformer_mm.engine.
+        # checkpoint_guard)
+        from uniformer_mm.engine import ResumeError, resolve_resume
+        try:
+            path, note = resolve_resume(cfg.work_dir)
+        except ResumeError as e:
+            raise CLIError(str(e)) from None
+        if path is None:
             notes.append(f'--resume: no checkpoint in {cfg.work_dir}, '
                          'training starts from scratch.')
+        else:
+            cfg.load_from = path
+            if note:
+                notes.append(note)
     return cfg
 
 

@@ -17,17 +17,28 @@ annotation format and arguments) with two additions:
 
 The replacement sample carries what went wrong in its data sample's
 metainfo (``bad_samples``: a list of dicts with ``path``, ``line``,
-``reason``, ``kind``), so the information reaches the main process from
-data loader workers of any kind (fork or spawn, persistent or not) without
-shared state; ``BadSampleHook`` reads it from each batch and reports the
-bad samples at the end of each epoch and in the test metrics.
+``reason``, ``kind`` and ``attempt`` -- 0 for the sample the sampler drew,
+1, 2, ... for the replacements tried after it), so the information reaches
+the main process from data loader workers of any kind (fork or spawn,
+persistent or not) without shared state; ``BadSampleHook`` reads it from
+each batch, merges it across ranks, reports the bad samples at the end of
+each epoch and in the test metrics and writes ``bad_samples.json``.
 
-Caps keep a mostly broken data set from training on: more than
-``max_consecutive_bad`` failures in a row, or a fraction of bad videos
-above ``max_bad_fraction`` (checked per loader process once it has seen
-``min(50, len(dataset))`` videos, by ``BadSampleHook`` at the end of each
-epoch, and for missing files when the list is loaded) stop with
-:class:`TooManyBadSamplesError` naming the last failures.
+Everything that is counted is the same whatever ``num_workers`` is: the
+replacement of a sample is a function of its index and the attempt only (a
+seeded choice in training, the next index in test mode), and a worker that
+already knows a video is bad does not decode it again but still reports it,
+so each sample's records do not depend on which worker loaded it. The caps
+that stop a mostly broken data set with :class:`TooManyBadSamplesError`
+naming the last failures are: ``max_consecutive_bad`` failed attempts for
+one sample (here, in any process), a fraction of bad draws above
+``max_bad_fraction`` once ``min(50, samples per epoch)`` were drawn, or of
+distinct bad videos in an epoch (both in the main process, by
+``BadSampleHook``), and missing files when the list is loaded.
+
+Annotation lines without a label are errors (file:line), in test mode too,
+unless the list is declared an inference list with ``allow_unlabeled=True``
+(label -1: nothing to evaluate against, only predictions to dump).
 
 Short videos: mmaction2's ``SampleFrames`` silently loops (or repeats the
 last frame of) a video that is shorter than the clip and ``UniformSample``
@@ -130,8 +141,9 @@ class RobustVideoDataset(VideoDataset):
             :func:`required_frames`).
         max_bad_fraction (float): Stop (``TooManyBadSamplesError``) when more
             than this fraction of the videos is bad (missing at load time, or
-            failing to load). Defaults to 0.25.
-        max_consecutive_bad (int): Stop after this many failures in a row.
+            failing to load; counted by ``BadSampleHook``). Defaults to 0.25.
+        max_consecutive_bad (int): Stop when one sample and the
+            replacements tried for it fail this many times in a row.
             Defaults to 10.
         on_missing (str): Videos of the list that do not exist when it is
             loaded: ``'skip'`` (drop them, warn), ``'error'`` (stop) or
@@ -142,6 +154,12 @@ class RobustVideoDataset(VideoDataset):
         check_files (bool): Check at load time that the videos exist.
             Defaults to True.
         num_classes (int, optional): Labels must be in ``[0, num_classes)``.
+        allow_unlabeled (bool): The list is for inference: ``<path>``
+            lines (label -1) are accepted, e.g. videos to predict with
+            ``tools/test.py`` and a ``DumpResults`` evaluator (``check_config``
+            refuses an accuracy evaluator on such a list). Defaults to
+            False: a line without a label is an error naming the file and
+            the line, in test mode too (it would count as a wrong answer).
         **kwargs: Everything else of ``VideoDataset``.
     """
 
@@ -156,6 +174,7 @@ class RobustVideoDataset(VideoDataset):
                  on_missing: str = 'skip',
                  on_duplicate: str = 'warn',
                  check_files: bool = True,
+                 allow_unlabeled: bool = False,
                  **kwargs) -> None:
         if on_bad not in ('replace', 'skip'):
             raise ValueError(f"on_bad must be 'replace' or 'skip', got "
@@ -174,12 +193,15 @@ class RobustVideoDataset(VideoDataset):
         self.on_missing = on_missing
         self.on_duplicate = on_duplicate
         self.check_files = check_files
+        self.allow_unlabeled = allow_unlabeled
         self.load_report = None
-        # statistics of this process (each data loader worker has its own)
-        self._seen = set()
-        self._bad = set()
-        self._consecutive_bad = 0
-        self._last_problems = []
+        # the replacement of a sample depends on its index, the attempt and
+        # this salt only (drawn from the seeded RNG of the process that
+        # builds the data set, copied into every worker)
+        self._salt = random.getrandbits(32)
+        # videos this process found bad: index -> problem (a cache: a known
+        # bad video is reported again without decoding it again)
+        self._known_bad = {}
         super().__init__(ann_file, pipeline, **kwargs)
         self._sampler_pos = self._find_sampler()
 
@@ -193,7 +215,7 @@ class RobustVideoDataset(VideoDataset):
             num_classes=self.num_classes,
             multi_class=self.multi_class,
             delimiter=self.delimiter,
-            allow_unlabeled=self.test_mode,
+            allow_unlabeled=self.allow_unlabeled,
             check_files=self.check_files,
             on_missing=self.on_missing,
             on_duplicate=self.on_duplicate,
@@ -271,69 +293,50 @@ class RobustVideoDataset(VideoDataset):
         problems = []
         current = idx
         while True:
-            self._seen.add(current)
-            data, problem = self._run_pipeline(current)
+            known = self._known_bad.get(current)
+            if known is not None:  # reported again, not decoded again
+                data, problem = None, dict(known)
+            else:
+                data, problem = self._run_pipeline(current)
             if problem is None:
-                self._consecutive_bad = 0
-                if self._bad:
-                    self._check_fraction()
                 if problems:
                     _attach(data, BAD_SAMPLES_KEY, problems)
                 return data
+            problem['attempt'] = len(problems)
             problems.append(problem)
-            self._record_bad(problem)
+            self._record_bad(problem, problems, fresh=known is None)
             if self.on_bad == 'skip':
                 return {BAD_SAMPLES_KEY: problems}
-            current = self._replacement(current)
+            current = self._replacement(idx, len(problems))
 
-    def _record_bad(self, problem):
-        self._bad.add(problem['index'])
-        self._consecutive_bad += 1
-        self._last_problems = (self._last_problems + [problem])[-5:]
-        what = ('skipped' if self.on_bad == 'skip' else
-                'replaced by another sample')
-        self._log(f'bad sample {_where(problem)}: {problem["reason"]}; '
-                  f'{what}', logging.WARNING)
-        if self._consecutive_bad >= self.max_consecutive_bad:
+    def _record_bad(self, problem, chain, fresh=True):
+        self._known_bad.setdefault(problem['index'], dict(problem))
+        if fresh:
+            what = ('skipped' if self.on_bad == 'skip' else
+                    'replaced by another sample')
+            self._log(f'bad sample {_where(problem)}: {problem["reason"]}; '
+                      f'{what}', logging.WARNING)
+        if len(chain) >= self.max_consecutive_bad:
             raise TooManyBadSamplesError(
-                f'{self._consecutive_bad} samples in a row of {self.ann_file} '
-                f'could not be used (max_consecutive_bad='
-                f'{self.max_consecutive_bad}); last: '
-                + '; '.join(f'{_where(p)}: {p["reason"]}'
-                            for p in self._last_problems[-3:])
+                f'{len(chain)} samples in a row of {self.ann_file} could not '
+                f'be used (max_consecutive_bad={self.max_consecutive_bad}); '
+                'last: ' + '; '.join(f'{_where(p)}: {p["reason"]}'
+                                     for p in chain[-3:])
                 + '. Is data_prefix right and is the data complete?')
-        self._check_fraction()
-
-    def _check_fraction(self):
-        """Stop if more than max_bad_fraction of the videos this process has
-        seen (once it has seen min(50, len(self))) are bad."""
-        n_seen = len(self._seen)
-        if n_seen >= min(50, len(self)) and \
-                len(self._bad) / n_seen > self.max_bad_fraction:
-            raise TooManyBadSamplesError(
-                f'{len(self._bad)} of {n_seen} videos of {self.ann_file} '
-                f'loaded so far are bad ({100. * len(self._bad) / n_seen:.0f}%'
-                f' > max_bad_fraction={self.max_bad_fraction:g}); last: '
-                + '; '.join(f'{_where(p)}: {p["reason"]}'
-                            for p in self._last_problems[-3:]))
-
-    def _replacement(self, idx):
-        n = len(self)
-        if len(self._bad) >= n:
+        if len({p['index'] for p in chain}) >= len(self):
             raise TooManyBadSamplesError(
                 f'every video of {self.ann_file} failed to load; last: '
-                f'{self._last_problems[-1]["reason"]}')
-        if self.test_mode:  # deterministic: the next usable one
-            nxt = (idx + 1) % n
-            while nxt in self._bad:
-                nxt = (nxt + 1) % n
-            return nxt
-        for _ in range(20):
-            cand = random.randrange(n)
-            if cand not in self._bad:
-                return cand
-        good = [i for i in range(n) if i not in self._bad]
-        return random.choice(good)
+                f'{_where(problem)}: {problem["reason"]}')
+
+    def _replacement(self, idx, attempt):
+        """The sample tried after ``attempt`` failures for sample ``idx``:
+        the next index in test mode, else a seeded random one (the same in
+        every process, whatever it has seen)."""
+        n = len(self)
+        if self.test_mode:
+            return (idx + attempt) % n
+        rng = random.Random(f'{self._salt}:{idx}:{attempt}')
+        return rng.randrange(n)
 
     def _log(self, message, level=logging.INFO):
         print_log(f'{type(self).__name__}: {message}', logger='current',

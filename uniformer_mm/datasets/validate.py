@@ -142,7 +142,8 @@ def validate_video_list(ann_file: str,
         multi_class (bool): ``<path> <label> <label> ...`` lines.
         delimiter (str): Field separator. Defaults to one space.
         allow_unlabeled (bool): Accept ``<path>`` lines (label -1, for
-            inference lists). Defaults to False.
+            inference lists). Defaults to False: they are malformed lines,
+            in test lists too (label -1 would count as a wrong answer).
         check_files (bool): Check that every listed video exists.
         on_missing (str): ``'error'`` (raise :class:`AnnotationError` with the
             aggregated message), ``'skip'`` (drop the lines, warn) or
@@ -190,7 +191,8 @@ def validate_video_list(ann_file: str,
             if not allow_unlabeled:
                 report.malformed.append(
                     (lineno, f'expected "<path>{delimiter}<label>", got '
-                     f'{line!r}'))
+                     f'{line!r} (no label; an inference list without labels '
+                     'needs allow_unlabeled=True)'))
                 continue
             label = [] if multi_class else -1
         elif not multi_class and len(rest) != 1:

@@ -8,21 +8,28 @@ and mmpretrain configs both find them):
 * optimizer wrappers: ``SkipNonFiniteOptimWrapper``,
   ``SkipNonFiniteAmpOptimWrapper``;
 
-and makes mmengine write checkpoints atomically
-(:func:`~uniformer_mm.engine.atomic_checkpoint.patch_mmengine_save_checkpoint`).
+and makes mmengine write checkpoints atomically and never with non-finite
+weights
+(:func:`~uniformer_mm.engine.atomic_checkpoint.patch_mmengine_save_checkpoint`)
+and its data loader workers leave SIGTERM / SIGINT to the main process
+(:func:`~uniformer_mm.engine.worker_signals.patch_mmengine_build_dataloader`).
 :func:`~uniformer_mm.engine.config_checks.check_config` is called by the
 tools. See docs/faults.md.
 """
 from . import hooks, optimizers  # noqa: F401
 from .atomic_checkpoint import patch_mmengine_save_checkpoint
+from .checkpoint_guard import ResumeError, resolve_resume
 from .config_checks import ConfigCheckError, check_config
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .worker_signals import patch_mmengine_build_dataloader
 
 patch_mmengine_save_checkpoint()
+patch_mmengine_build_dataloader()
 
 __all__ = [
     'check_config', 'ConfigCheckError', 'patch_mmengine_save_checkpoint',
+    'patch_mmengine_build_dataloader', 'resolve_resume', 'ResumeError',
     *hooks.__all__, *optimizers.__all__
 ]
 

@@ -13,7 +13,9 @@ writes local files with :func:`uniformer_mm.checkpoint.io.
 save_checkpoint_atomic` (a temporary file in the same directory, flushed,
 fsynced and renamed over the target with ``os.replace``). Remote paths
 (``s3://`` ...) and explicit ``file_client_args`` go to mmengine's function
-unchanged. :func:`atomic_write_text` does the same for small text files such
+unchanged. Before anything is written, the state dict is checked: a
+checkpoint whose weights are not finite is refused with
+``NonFiniteWeightsError`` (see :mod:`.checkpoint_guard`). :func:`atomic_write_text` does the same for small text files such
 as the ``last_checkpoint`` pointer (used by ``AtomicCheckpointHook``).
 """
 import functools
@@ -114,6 +116,9 @@ def patch_mmengine_save_checkpoint():
     @functools.wraps(original)
     def save_checkpoint(checkpoint, filename, file_client_args=None,
                         backend_args=None):
+        # never write non-finite weights, whichever hook or tool saves
+        from .checkpoint_guard import check_state_finite
+        check_state_finite(checkpoint, str(filename))
         if not _is_local(filename, file_client_args, backend_args):
             return original(checkpoint, filename,
                             file_client_args=file_client_args,

@@ -405,6 +405,8 @@ def _check_annotations(cfg, loaders, errors):
             if _name(_get(ds, 'type')) not in ('VideoDataset',
                                                'RobustVideoDataset'):
                 continue
+            if _get(ds, 'allow_unlabeled', False):
+                _check_unlabeled(cfg, loader_key, path, errors)
             ann = _get(ds, 'ann_file')
             if not isinstance(ann, str) or _is_remote(ann):
                 continue
@@ -417,7 +419,8 @@ def _check_annotations(cfg, loaders, errors):
                     full, num_classes=num_classes,
                     multi_class=bool(_get(ds, 'multi_class', False)),
                     delimiter=_get(ds, 'delimiter', ' '),
-                    allow_unlabeled=bool(_get(ds, 'test_mode', False)),
+                    allow_unlabeled=bool(_get(ds, 'allow_unlabeled',
+                                              False)),
                     check_files=False, on_duplicate='warn',
                     logger=lambda m: None)
             except AnnotationError as e:
@@ -425,6 +428,25 @@ def _check_annotations(cfg, loaders, errors):
                     ds, 'num_classes') and key else '')
                 for line in str(e).splitlines():
                     errors.append(f'{path}.ann_file{src}: {line}')
+
+
+def _check_unlabeled(cfg, loader_key, path, errors):
+    """A list without labels (allow_unlabeled=True) cannot be trained on nor
+    scored: its labels are -1 and would count as wrong answers."""
+    if loader_key == 'train_dataloader':
+        errors.append(f'{path}.allow_unlabeled=True: training needs labels')
+        return
+    evaluator = _get(cfg, loader_key.replace('_dataloader', '_evaluator'))
+    items = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    scoring = [_name(_get(e, 'type')) for e in items if e is not None
+               and _name(_get(e, 'type')) != 'DumpResults']
+    if scoring:
+        key = loader_key.replace('_dataloader', '_evaluator')
+        errors.append(
+            f'{path}.allow_unlabeled=True (a list without labels) cannot be '
+            f'scored by {", ".join(map(str, scoring))}: set {key} = '
+            "dict(type='DumpResults', out_file_path='preds.pkl') to save "
+            'the predictions instead')
 
 
 def _hook_types(cfg):

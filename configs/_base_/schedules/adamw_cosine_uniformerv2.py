@@ -11,8 +11,13 @@
 # ``param_scheduler`` (``uniformer_mm.engine.schedules.warmup_cosine``) and
 # ``auto_scale_lr.base_batch_size``. The official runs use mixed precision:
 # add ``--amp`` to tools/train.py.
+#
+# SkipNonFiniteOptimWrapper (uniformer_mm, docs/faults.md): a step whose
+# loss or gradients are NaN/inf is skipped and logged, 5 in a row stop the
+# run naming the newest intact checkpoint (``--amp`` makes it
+# SkipNonFiniteAmpOptimWrapper).
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='SkipNonFiniteOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=1e-5, betas=(0.9, 0.999), eps=1e-8,
         weight_decay=0.05),

@@ -1,25 +1,49 @@
-"""Checkpoint hooks that lose nothing when the process dies.
+"""Checkpoint hooks that lose nothing and fill no disk.
 
 ``AtomicCheckpointHook``
     mmengine's ``CheckpointHook`` (same arguments) in an order that always
-    leaves a usable checkpoint behind: the new checkpoint is written
-    atomically (see :mod:`uniformer_mm.engine.atomic_checkpoint`), then the
-    ``last_checkpoint`` pointer is replaced atomically, and only then are
-    the checkpoints beyond ``max_keep_ckpts`` and the previous best
-    checkpoint removed. (mmengine removes the old checkpoint *before*
-    writing the new one and writes the pointer in place: with
-    ``max_keep_ckpts=1`` a kill during the save leaves no checkpoint at
-    all.) Temporary files of a killed run are removed when training starts.
+    leaves a usable checkpoint behind, and that keeps only what it should:
+
+    * the new checkpoint is written atomically (see
+      :mod:`uniformer_mm.engine.atomic_checkpoint`), then the
+      ``last_checkpoint`` pointer is replaced atomically, and only then are
+      old files deleted: the checkpoints beyond the newest
+      ``max_keep_ckpts`` (epoch and iteration checkpoints alike), the
+      previous best checkpoint, and a pre-emption checkpoint that a newer
+      checkpoint has replaced. The best checkpoint, the checkpoints kept and
+      the ``last_checkpoint`` target are never deleted. (mmengine removes
+      the old checkpoint *before* writing the new one and writes the
+      pointer in place; and its ids live in a ``deque(maxlen=...)``, so a
+      subclass that waits for "more than max" never deletes anything.)
+    * before every save (epoch, iteration, best) the weights are checked on
+      every rank: non-finite weights are never written nor marked best
+      (``NonFiniteWeightsError``, naming the newest intact checkpoint).
+    * ``save_best=None`` (no best checkpoint) works.
+    * an iteration checkpoint (``by_epoch=False``) due on the last iteration
+      of an epoch is saved once the epoch has ended (after the epoch-based
+      parameter schedulers stepped), as the end of that epoch: ``--resume``
+      continues with the next epoch instead of training the epoch again.
+      Such a checkpoint written by mmengine's own hook (its meta says "epoch
+      E, iteration (E + 1) x batches") is completed on resume the same way.
+    * temporary files of a killed run are removed when training starts.
 
 ``PreemptionCheckpointHook``
-    Installs a handler for SIGTERM (what slurm sends before pre-empting or
-    cancelling a job; ``signals`` may add e.g. ``'SIGUSR1'`` for
-    ``sbatch --signal=USR1@60``). On the signal the current iteration
-    finishes, a checkpoint ``iter_<N>.pth`` is saved (atomically) into the
-    work dir, ``last_checkpoint`` points to it, a log line says so and the
-    process exits with ``exit_code`` (143 = killed by SIGTERM, so scripts
-    do not mistake it for a finished run). ``tools/train.py CONFIG
-    --resume`` then continues from it. A second signal terminates at once.
+    Installs handlers for SIGTERM and SIGINT (what slurm sends before
+    pre-empting or cancelling a job, and Ctrl-C; ``signals`` may add e.g.
+    ``'SIGUSR1'`` for ``sbatch --signal=USR1@60``). On the signal the
+    current iteration finishes, a checkpoint ``iter_<N>.pth`` is saved
+    (atomically, after the finiteness check) into the work dir,
+    ``last_checkpoint`` points to it, a log line says so and the process
+    exits with 128 + the signal number (143 for SIGTERM, 130 for SIGINT: what
+    a shell or scheduler reports for a process killed by that signal, so
+    scripts do not mistake it for a finished run). Data loader workers
+    ignore the signal (:mod:`uniformer_mm.engine.worker_signals`), so a
+    signal to the whole process group is handled the same way.
+    ``tools/train.py CONFIG --resume`` then continues from it; the
+    pre-emption checkpoint is deleted once a newer checkpoint is saved. A
+    second signal more than ``repeat_window`` seconds after the first
+    terminates at once (the same signal arriving twice at once, e.g. from
+    slurm and from torchrun's agent, counts as one).
     mmengine's epoch-based loop resumes a mid-epoch checkpoint at the start
     of the interrupted epoch; with this hook the batches of that epoch that
     were trained before the interruption are skipped (loaded, not trained:
@@ -31,26 +55,103 @@
 import os
 import os.path as osp
 import signal
+import time
+from collections import deque
 
 from mmengine.dist import (all_reduce, get_world_size, is_main_process)
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
 
 from ..atomic_checkpoint import atomic_write_text, remove_stale_temp_files
+from ..checkpoint_guard import check_model_finite
 
 __all__ = ['AtomicCheckpointHook', 'PreemptionCheckpointHook']
+
+#: message hub key of the pre-emption checkpoint of a run
+PREEMPTION_CKPT_KEY = 'preemption_ckpt'
 
 
 def _write_pointer(runner, path):
     atomic_write_text(path, osp.join(runner.work_dir, 'last_checkpoint'))
 
 
+def _tell_optim_wrappers(runner, dirs):
+    """Let the skipping optimizer wrappers know where the checkpoints are
+    (for their stop message)."""
+    wrapper = getattr(runner, 'optim_wrapper', None)
+    wrappers = (list(wrapper.values()) if hasattr(wrapper, 'values') else
+                [wrapper])
+    for w in wrappers:
+        if hasattr(w, 'checkpoint_dirs'):
+            w.checkpoint_dirs = list(dict.fromkeys(dirs))
+
+
+def _ends_epoch(runner, batch_idx):
+    from mmengine.runner import EpochBasedTrainLoop
+    loop = runner.train_loop
+    return isinstance(loop, EpochBasedTrainLoop) and \
+        batch_idx + 1 == len(loop.dataloader)
+
+
+def complete_epoch_on_resume(runner, checkpoint) -> bool:
+    """``after_load_checkpoint`` of a resume: an iteration checkpoint saved
+    on the last iteration of epoch E by mmengine's hook (meta ``epoch=E``,
+    ``iter=(E + 1) * len(train_dataloader)``) is the end of epoch E; make
+    the runner resume at epoch E + 1. Returns True if it changed the meta
+    (the caller then steps the epoch-based parameter schedulers once, as the
+    uninterrupted run did after the epoch). Idempotent."""
+    from mmengine.runner import EpochBasedTrainLoop
+    if not getattr(runner, '_resume', False):
+        return False
+    meta = checkpoint.get('meta')
+    if not isinstance(meta, dict) or meta.get('epoch_completed_on_resume'):
+        return False
+    loop = getattr(runner, '_train_loop', None)
+    if not isinstance(loop, EpochBasedTrainLoop):
+        return False
+    n = len(loop.dataloader)
+    epoch, it = meta.get('epoch'), meta.get('iter')
+    if not (isinstance(epoch, int) and isinstance(it, int) and n
+            and it == (epoch + 1) * n):
+        return False
+    meta['epoch'] = epoch + 1
+    meta['epoch_completed_on_resume'] = True
+    runner.logger.info(
+        f'The checkpoint was saved on the last iteration ({it}) of epoch '
+        f'{epoch + 1}: resuming with epoch {epoch + 2}.')
+    return True
+
+
+def _step_epoch_schedulers(runner):
+    from mmengine.hooks import ParamSchedulerHook
+    ParamSchedulerHook().after_train_epoch(runner)
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """``CheckpointHook`` that saves before it deletes (see module doc)."""
+    """``CheckpointHook`` that saves before it deletes, keeps only
+    ``max_keep_ckpts`` checkpoints and never writes non-finite weights (see
+    the module documentation)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._save_at_epoch_end = False
+        self._step_schedulers_on_resume = False
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        # mmengine's retention (a deque with maxlen that deletes before it
+        # saves) is replaced by ours: hide max_keep_ckpts from it
+        max_keep, self.max_keep_ckpts = self.max_keep_ckpts, -1
+        try:
+            super().before_train(runner)
+        finally:
+            self.max_keep_ckpts = max_keep
+        ids = runner.message_hub.get_info('keep_ckpt_ids') or []
+        self.keep_ckpt_ids = deque(ids if max_keep > 0 else [])
+        if self._step_schedulers_on_resume:
+            self._step_schedulers_on_resume = False
+            _step_epoch_schedulers(runner)
+        _tell_optim_wrappers(runner, [runner.work_dir, self.out_dir])
         if is_main_process() and self.out_dir and '://' not in str(
                 self.out_dir):
             for d in {self.out_dir, runner.work_dir}:
@@ -61,19 +162,76 @@ class AtomicCheckpointHook(CheckpointHook):
                         'temporary files of an interrupted save: '
                         + ', '.join(osp.basename(p) for p in removed))
 
+    def after_load_checkpoint(self, runner, checkpoint) -> None:
+        if complete_epoch_on_resume(runner, checkpoint):
+            self._step_schedulers_on_resume = True
+
+    # ------------------------------------------------ iteration checkpoints
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if not self.by_epoch and _ends_epoch(runner, batch_idx):
+            # saved in after_train_epoch, as the end of the epoch
+            self._save_at_epoch_end = self.every_n_train_iters(
+                runner, self.interval, self.save_begin) or (
+                    self.save_last and self.is_last_train_iter(runner))
+            return
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+
+    def after_train_epoch(self, runner) -> None:
+        if self.by_epoch:
+            return super().after_train_epoch(runner)
+        if self._save_at_epoch_end:
+            self._save_at_epoch_end = False
+            runner.logger.info(
+                f'Saving checkpoint at {runner.iter} iterations (the end of '
+                f'epoch {runner.epoch + 1})')
+            self._save_checkpoint_with_step(
+                runner, runner.iter, dict(epoch=runner.epoch + 1,
+                                          iter=runner.iter))
+
+    # ------------------------------------------------------------ saving
+    def _protected(self, runner):
+        """Paths never deleted: the kept checkpoints, the best ones and the
+        resume target."""
+        keep = {self.file_backend.join_path(self.out_dir,
+                                            self.filename_tmpl.format(i))
+                for i in self.keep_ckpt_ids}
+        if self.last_ckpt:
+            keep.add(self.last_ckpt)
+        if getattr(self, 'best_ckpt_path', None):
+            keep.add(self.best_ckpt_path)
+        keep.update(v for v in (getattr(self, 'best_ckpt_path_dict', None)
+                                or {}).values() if v)
+        pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        if osp.isfile(pointer):
+            with open(pointer, encoding='utf-8', errors='replace') as f:
+                keep.add(f.read().strip())
+        return keep
+
+    def _remove(self, runner, path, why):
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+        elif self.file_backend.isdir(path):  # deepspeed saves directories
+            self.file_backend.rmtree(path)
+        else:
+            return
+        runner.logger.info(f'AtomicCheckpointHook: removed {path} ({why})')
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         ckpt_filename = self.filename_tmpl.format(step)
+        check_model_finite(runner, ckpt_filename)
+        ids = list(self.keep_ckpt_ids)
+        if self.max_keep_ckpts > 0 and not (ids and ids[-1] == step):
+            ids.append(step)
+        keep = ids[-self.max_keep_ckpts:] if self.max_keep_ckpts > 0 else []
+        expired = ids[:len(ids) - len(keep)]
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        expired = []
-        if self.max_keep_ckpts > 0 and not (
-                self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
-            self.keep_ckpt_ids.append(step)
-            while len(self.keep_ckpt_ids) > self.max_keep_ckpts:
-                expired.append(self.keep_ckpt_ids.popleft())
-            runner.message_hub.update_info('keep_ckpt_ids',
-                                           list(self.keep_ckpt_ids))
+        if self.max_keep_ckpts > 0:
+            runner.message_hub.update_info('keep_ckpt_ids', keep)
+        stale = runner.message_hub.get_info(PREEMPTION_CKPT_KEY)
+        runner.message_hub.update_info(PREEMPTION_CKPT_KEY, None)
 
         runner.save_checkpoint(
             self.out_dir,
@@ -85,24 +243,30 @@ class AtomicCheckpointHook(CheckpointHook):
             by_epoch=self.by_epoch,
             backend_args=self.backend_args,
             **self.args)
+        self.keep_ckpt_ids = deque(keep)
 
         if not is_main_process():
             return
         _write_pointer(runner, self.last_ckpt)
-        for old in expired:  # only now that the new one is in place
+        # only now that the new one is in place and pointed to
+        protected = self._protected(runner)
+        for old in expired:
             path = self.file_backend.join_path(self.out_dir,
                                                self.filename_tmpl.format(old))
-            if path == self.last_ckpt:
-                continue
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):
-                self.file_backend.rmtree(path)
+            if path not in protected:
+                self._remove(runner, path,
+                             f'max_keep_ckpts={self.max_keep_ckpts}')
+        if isinstance(stale, str) and stale not in protected:
+            self._remove(runner, stale, f'pre-emption checkpoint, replaced '
+                         f'by {ckpt_filename}')
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self.save_best:
+            return
         # Let mmengine save the new best without deleting the old one first
         # (it deletes whatever best path it knows), then delete the old.
-        old_single = self.best_ckpt_path
+        check_model_finite(runner, 'the best checkpoint')
+        old_single = getattr(self, 'best_ckpt_path', None)
         old_dict = dict(getattr(self, 'best_ckpt_path_dict', None) or {})
         self.best_ckpt_path = None
         if old_dict:
@@ -129,17 +293,22 @@ class AtomicCheckpointHook(CheckpointHook):
 
 @HOOKS.register_module()
 class PreemptionCheckpointHook(Hook):
-    """Save a checkpoint and exit cleanly on SIGTERM (see module doc).
+    """Save a checkpoint and exit cleanly on SIGTERM / SIGINT (see module
+    doc).
 
     Args:
         signals (sequence of str): Signal names to handle. Defaults to
-            ``('SIGTERM',)``.
-        exit_code (int): Exit status after saving. Defaults to 143.
+            ``('SIGTERM', 'SIGINT')``.
+        exit_code (int, optional): Exit status after saving. Defaults to
+            None: 128 + the signal number (143 for SIGTERM, 130 for SIGINT).
         filename_tmpl (str): Checkpoint name, formatted with the number of
             finished iterations. Defaults to ``'iter_{}.pth'``.
         skip_trained_batches (bool): After resuming from a mid-epoch
             checkpoint, skip the batches of the epoch trained before it.
             Defaults to True.
+        repeat_window (float): A signal within this many seconds of the
+            first is the same request (slurm and torchrun's agent both
+            forward it); a later one terminates at once. Defaults to 2.
     """
 
     # after every other hook of an iteration (the parameter scheduler has
@@ -147,8 +316,9 @@ class PreemptionCheckpointHook(Hook):
     # after the iteration
     priority = 'LOWEST'
 
-    def __init__(self, signals=('SIGTERM', ), exit_code=143,
-                 filename_tmpl='iter_{}.pth', skip_trained_batches=True):
+    def __init__(self, signals=('SIGTERM', 'SIGINT'), exit_code=None,
+                 filename_tmpl='iter_{}.pth', skip_trained_batches=True,
+                 repeat_window=2.):
         self.skip_trained_batches = skip_trained_batches
         if isinstance(signals, str):
             signals = (signals, )
@@ -158,23 +328,36 @@ class PreemptionCheckpointHook(Hook):
             if not isinstance(sig, signal.Signals):
                 raise ValueError(f'unknown signal {name!r}')
             self.signals.append(sig)
-        self.exit_code = int(exit_code)
+        self.exit_code = None if exit_code is None else int(exit_code)
         self.filename_tmpl = filename_tmpl
+        self.repeat_window = float(repeat_window)
         self.received = None
+        self._received_at = None
         self._previous = {}
         self._pid = None
         self._training = False
+        self._step_schedulers_on_resume = False
 
     # --------------------------------------------------------- handlers
     def _handler(self, signum, frame):
         if os.getpid() != self._pid:
             return  # a forked data loader worker: the main process decides
-        if self.received is not None:  # second signal: stop now
-            self._restore()
+        now = time.monotonic()
+        if self.received is not None:
+            if now - self._received_at < self.repeat_window:
+                return  # the same request, forwarded twice
+            self._restore()  # a second request: stop now
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
         self.received = signal.Signals(signum).name
+        self._received_at = now
+
+    def _exit_status(self):
+        if self.exit_code is not None:
+            return self.exit_code
+        sig = getattr(signal, str(self.received), None)
+        return 128 + int(sig) if sig is not None else 143
 
     def _install(self):
         self._pid = os.getpid()
@@ -195,16 +378,26 @@ class PreemptionCheckpointHook(Hook):
         self._previous = {}
 
     # ------------------------------------------------------------ hooks
+    def after_load_checkpoint(self, runner, checkpoint):
+        if complete_epoch_on_resume(runner, checkpoint):
+            self._step_schedulers_on_resume = True
+
     def before_train(self, runner):
+        if self._step_schedulers_on_resume:
+            self._step_schedulers_on_resume = False
+            _step_epoch_schedulers(runner)
         if self.skip_trained_batches:
             self._skip_trained_batches(runner)
+        _tell_optim_wrappers(runner, [runner.work_dir])
         if self._install():
             self._training = True
+            status = (str(self.exit_code) if self.exit_code is not None else
+                      '128 + the signal number')
             runner.logger.info(
                 'PreemptionCheckpointHook: on '
                 + '/'.join(s.name for s in self.signals)
                 + ' the current iteration finishes, a checkpoint is saved '
-                f'and the process exits with status {self.exit_code}.')
+                f'and the process exits with status {status}.')
         else:
             runner.logger.warning(
                 'PreemptionCheckpointHook: not in the main thread, signals '
@@ -242,9 +435,7 @@ class PreemptionCheckpointHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        from mmengine.runner import EpochBasedTrainLoop
-        if isinstance(runner.train_loop, EpochBasedTrainLoop) and \
-                batch_idx + 1 == len(runner.train_loop.dataloader):
+        if _ends_epoch(runner, batch_idx):
             return  # the epoch ends: after_train_epoch saves it as finished
         if self._should_stop():
             self._save_and_exit(runner, runner.epoch, runner.iter + 1)
@@ -275,19 +466,23 @@ class PreemptionCheckpointHook(Hook):
 
     def _save_and_exit(self, runner, epoch, it):
         name = self.received or 'signal on another rank'
+        status = self._exit_status()
         filename = self.filename_tmpl.format(it)
         runner.logger.warning(
             f'PreemptionCheckpointHook: received {name}; saving a checkpoint '
             f'after iteration {it} ({epoch} epochs finished) ...')
+        check_model_finite(runner, f'the pre-emption checkpoint {filename}')
+        path = osp.join(runner.work_dir, filename)
+        # deleted by AtomicCheckpointHook once a newer checkpoint is saved
+        runner.message_hub.update_info(PREEMPTION_CKPT_KEY, path)
         runner.save_checkpoint(
             runner.work_dir, filename, meta=dict(epoch=epoch, iter=it),
             by_epoch=False)
-        path = osp.join(runner.work_dir, filename)
         if is_main_process():
             _write_pointer(runner, path)
         runner.logger.warning(
             f'PreemptionCheckpointHook: saved {path}; exiting with status '
-            f'{self.exit_code}. Continue with `tools/train.py CONFIG '
+            f'{status}. Continue with `tools/train.py CONFIG '
             f'--work-dir {runner.work_dir} --resume`.')
         self._restore()
         for handler in getattr(runner.logger, 'handlers', []):
@@ -295,4 +490,4 @@ class PreemptionCheckpointHook(Hook):
                 handler.flush()
             except Exception:  # noqa: BLE001
                 pass
-        raise SystemExit(self.exit_code)
+        raise SystemExit(status)

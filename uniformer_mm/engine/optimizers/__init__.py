@@ -1,7 +1,8 @@
-from .nonfinite import (NonFiniteLossError, SkipNonFiniteAmpOptimWrapper,
+from .nonfinite import (NonFiniteLossError, NonFiniteWeightsError,
+                        SkipNonFiniteAmpOptimWrapper,
                         SkipNonFiniteOptimWrapper)
 
 __all__ = [
-    'NonFiniteLossError', 'SkipNonFiniteOptimWrapper',
-    'SkipNonFiniteAmpOptimWrapper'
+    'NonFiniteLossError', 'NonFiniteWeightsError',
+    'SkipNonFiniteOptimWrapper', 'SkipNonFiniteAmpOptimWrapper'
 ]

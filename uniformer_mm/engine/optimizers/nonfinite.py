@@ -14,9 +14,15 @@ with a guard in :meth:`update_params`:
   wrapper leaves gradients to its loss scaler, which already skips steps
   with overflowing fp16 gradients (a normal event of dynamic loss scaling);
 * after ``max_consecutive_skips`` skipped steps in a row training stops with
-  :class:`NonFiniteLossError`. Nothing is saved by the failing steps, so the
-  last checkpoint in the work dir is the last good state; resume from it
-  (``--resume``) after fixing the cause (learning rate, ``clip_grad``, data).
+  :class:`NonFiniteLossError`. The failing steps changed nothing, and no
+  checkpoint with non-finite weights is ever written (see
+  :mod:`uniformer_mm.engine.checkpoint_guard`); the message names the
+  newest intact checkpoint of the work dir (it is looked up and read when
+  training stops), or says that there is none. Resume from it
+  (``--resume``) after fixing the cause (learning rate, ``clip_grad``,
+  data).
+
+The zoo schedule bases and the demo configs use these wrappers by default.
 
 In distributed training the decision is taken together: if the loss is not
 finite on any rank, every rank skips the step (a rank skipping
@@ -35,6 +41,7 @@ The number of skipped steps is in the message hub (runtime info
 """
 import logging
 import math
+import os.path as osp
 from contextlib import contextmanager
 
 import torch
@@ -45,13 +52,18 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
 __all__ = [
-    'NonFiniteLossError', 'SkipNonFiniteOptimWrapper',
-    'SkipNonFiniteAmpOptimWrapper'
+    'NonFiniteLossError', 'NonFiniteWeightsError',
+    'SkipNonFiniteOptimWrapper', 'SkipNonFiniteAmpOptimWrapper'
 ]
 
 
 class NonFiniteLossError(RuntimeError):
     """Too many consecutive steps had a non-finite loss or gradient."""
+
+
+class NonFiniteWeightsError(NonFiniteLossError):
+    """The weights are not finite: a checkpoint was about to be saved with
+    them and was not (see :mod:`uniformer_mm.engine.checkpoint_guard`)."""
 
 
 class _SkipNonFiniteMixin:
@@ -73,6 +85,10 @@ class _SkipNonFiniteMixin:
         self.skipped_steps = 0
         self._skipped_iters = []
         self._buffer_backup = None
+        #: Where the checkpoints of the run are (work dir first); set by
+        #: ``AtomicCheckpointHook`` / ``PreemptionCheckpointHook`` so that
+        #: the stop message can name the newest intact one.
+        self.checkpoint_dirs = None
 
     # --------------------------------------------------------------- hooks
     @contextmanager
@@ -120,14 +136,22 @@ class _SkipNonFiniteMixin:
     def _grads_finite(self):
         grads = [p.grad for group in self.optimizer.param_groups
                  for p in group['params'] if p.grad is not None]
-        if not grads:
-            return True
-        try:
-            norms = torch._foreach_norm(grads)
-        except (AttributeError, RuntimeError):  # pragma: no cover
-            norms = [g.norm() for g in grads]
-        return bool(torch.isfinite(torch.stack(
-            [n.float().to(norms[0].device) for n in norms])).all())
+        finite = True
+        if grads:
+            try:
+                norms = torch._foreach_norm(grads)
+            except (AttributeError, RuntimeError):  # pragma: no cover
+                norms = [g.norm() for g in grads]
+            finite = bool(torch.isfinite(torch.stack(
+                [n.float().to(norms[0].device) for n in norms])).all())
+        if get_world_size() > 1 and torch_dist.is_initialized():
+            # sharded gradients (FSDP, ZeRO) differ between ranks: all ranks
+            # must take the same decision
+            device = grads[0].device if grads else _dist_device()
+            flag = torch.tensor([1. if finite else 0.], device=device)
+            torch_dist.all_reduce(flag, op=torch_dist.ReduceOp.MIN)
+            finite = bool(flag.item() > 0)
+        return finite
 
     def _skip(self, why):
         self._restore_buffers()
@@ -149,11 +173,22 @@ class _SkipNonFiniteMixin:
                 f'training stopped: {self.consecutive_skips} consecutive '
                 f'steps had a non-finite loss or gradient{span}, last: '
                 f'{why} (max_consecutive_skips='
-                f'{self.max_consecutive_skips}). The parameters were not '
-                'updated by these steps and nothing was saved after them, '
-                'so the last checkpoint in the work dir is intact: lower '
-                'the learning rate, set clip_grad, or check the data, then '
-                'resume with --resume.')
+                f'{self.max_consecutive_skips}); these steps did not change '
+                f'the parameters. {self._checkpoint_note()}')
+
+    def _checkpoint_note(self):
+        """What the work dir holds that can be resumed (one sentence)."""
+        from ..checkpoint_guard import intact_checkpoint_note
+        dirs = self.checkpoint_dirs
+        if not dirs:
+            last = self.message_hub.get_info('last_ckpt')
+            dirs = [osp.dirname(last)] if isinstance(last, str) and \
+                '://' not in last else None
+        if not dirs:
+            return ('No checkpoint of this run is known to the optimizer '
+                    'wrapper (use AtomicCheckpointHook): check the work dir '
+                    'before resuming.')
+        return intact_checkpoint_note(*dirs)
 
     def _restore_buffers(self):
         backup, self._buffer_backup = self._buffer_backup, None
@@ -162,6 +197,14 @@ class _SkipNonFiniteMixin:
         with torch.no_grad():
             for buf, saved in backup:
                 buf.copy_(saved)
+
+
+def _dist_device():
+    try:
+        from mmengine.device import get_device
+        return get_device()
+    except Exception:  # noqa: BLE001 - gloo on CPU
+        return 'cpu'
 
 
 def _value(loss):
