@@ -352,7 +352,8 @@ def merge_args(cfg, args, notes):
                 inspect_checkpoint
             info = inspect_checkpoint(args.resume)
             if not info['ok']:
-                raise CLIError(f'--resume: checkpoint {info["problem"]}')
+                raise CLIError(f'--resume: checkpoint {args.resume} '
+                               f'{info["problem"]}')
         cfg.resume = True
         cfg.load_from = args.resume
 

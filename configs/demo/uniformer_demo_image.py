@@ -89,7 +89,9 @@ max_epochs = 20
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
+# a step with a NaN/inf loss or gradient is skipped (docs/faults.md)
 optim_wrapper = dict(
+    type='SkipNonFiniteOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
@@ -103,15 +105,18 @@ param_scheduler = [
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 # ---------------------------------------------------------------- runtime
+# atomic checkpoints (the last 2 and the best kept) and a checkpoint on
+# SIGTERM / Ctrl-C that `--resume` continues from (docs/faults.md)
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=2,
+        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2,
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    preemption=dict(type='PreemptionCheckpointHook'),
 )
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -138,7 +138,11 @@ train_cfg = dict(
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
+# a step with a NaN/inf loss or gradient is skipped and logged, 5 in a row
+# stop the run naming the newest intact checkpoint (docs/faults.md; --amp
+# turns it into SkipNonFiniteAmpOptimWrapper)
 optim_wrapper = dict(
+    type='SkipNonFiniteOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
     # no weight decay on norms and biases
@@ -154,16 +158,23 @@ param_scheduler = [
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 
 # ---------------------------------------------------------------- runtime
+# The robustness hooks of the zoo's runtime (docs/faults.md): checkpoints
+# written atomically, the last 2 and the best kept; on SIGTERM / Ctrl-C the
+# current iteration finishes, a checkpoint is saved and `--resume`
+# continues; videos that cannot be decoded are replaced, counted per epoch
+# and listed in work_dirs/.../bad_samples.json.
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=6, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=2,
+        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2,
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    preemption=dict(type='PreemptionCheckpointHook'),
+    bad_samples=dict(type='BadSampleHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,7 +1,9 @@
 """Data sets that generate the synthetic demo data on first use.
 
-``DemoVideoDataset`` (mmaction2 registry) is mmaction2's ``VideoDataset``
-and ``DemoImageDataset`` (mmpretrain registry) is mmpretrain's
+``DemoVideoDataset`` (mmaction2 registry) is a ``RobustVideoDataset``
+(mmaction2's ``VideoDataset`` that validates its list and survives bad
+videos, see :mod:`uniformer_mm.datasets.robust_video`) and
+``DemoImageDataset`` (mmpretrain registry) is mmpretrain's
 ``CustomDataset``; before loading their annotations they call
 :func:`~uniformer_mm.datasets.demo_data.make_video_demo` /
 :func:`~uniformer_mm.datasets.demo_data.make_image_demo` on ``data_root``,
@@ -24,12 +26,12 @@ Example (mmaction2 config)::
 """
 import os.path as osp
 
-from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS as MMACTION_DATASETS
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 
 from .demo_data import make_image_demo, make_video_demo
+from .robust_video import RobustVideoDataset
 
 __all__ = ['DemoVideoDataset', 'DemoImageDataset']
 
@@ -61,8 +63,8 @@ def _prepare(kind, make_fn, data_root, demo_cfg):
 
 
 @MMACTION_DATASETS.register_module()
-class DemoVideoDataset(VideoDataset):
-    """mmaction2 ``VideoDataset`` over the synthetic motion-direction videos.
+class DemoVideoDataset(RobustVideoDataset):
+    """``RobustVideoDataset`` over the synthetic motion-direction videos.
 
     Args:
         data_root (str): Where the demo data lives / is generated. Relative
@@ -72,8 +74,8 @@ class DemoVideoDataset(VideoDataset):
             ``num_val_per_class``, ``num_frames``, ``size``, ``seed``, ...).
             Use the same in the train and val data sets, or they regenerate
             each other's data.
-        **kwargs: Everything else of ``VideoDataset`` (``ann_file``,
-            ``pipeline``, ``data_prefix``, ``test_mode``, ...).
+        **kwargs: Everything else of ``RobustVideoDataset`` (``ann_file``,
+            ``pipeline``, ``data_prefix``, ``test_mode``, ``on_bad``, ...).
     """
 
     def __init__(self, data_root, demo_cfg=None, **kwargs):

@@ -115,7 +115,10 @@ def _describe_error(path, err):
         return 'missing', 'file not found'
     if path and osp.isfile(path) and osp.getsize(path) == 0:
         return 'empty', 'empty file (0 bytes)'
-    text = ' '.join(str(err).split())[:200] or 'no details'
+    text = ' '.join(str(err).split())
+    if path:  # the path is named anyway: keep the message short
+        text = text.replace(str(path), osp.basename(str(path)))
+    text = text[:200] or 'no details'
     reason = f'cannot load: {type(err).__name__}: {text}'
     if 'Error reading' in text or 'Invalid data' in text:
         reason += ' (truncated, corrupt or not a video)'

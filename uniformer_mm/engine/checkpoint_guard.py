@@ -101,9 +101,8 @@ def check_model_finite(runner, what: str) -> None:
     if count:
         dirs = _checkpoint_dirs(runner)
         raise NonFiniteWeightsError(
-            f'training stopped at iteration {runner.iter + 1}: '
-            f'{_describe(count, names, "the model")}, so {what} was not '
-            f'saved. {intact_checkpoint_note(*dirs)}')
+            f'training stopped: {_describe(count, names, "the model")}, '
+            f'so {what} was not saved. {intact_checkpoint_note(*dirs)}')
 
 
 def check_state_finite(checkpoint: dict, filename: str) -> None:
@@ -137,7 +136,8 @@ def _checkpoint_dirs(runner):
 # --------------------------------------------------------------------------
 def inspect_checkpoint(path: str, check_finite: bool = True) -> Dict:
     """What a checkpoint file is: a dict with ``ok`` (bool), ``problem``
-    (why not, one phrase), ``epoch`` and ``iter`` (from its meta).
+    (why not: a phrase that follows the file name, e.g. ``'does not
+    exist'``), ``epoch`` and ``iter`` (from its meta).
 
     A file is ok when it exists, is complete (a zip archive with its
     central directory, i.e. not truncated), unpickles with
@@ -147,17 +147,14 @@ def inspect_checkpoint(path: str, check_finite: bool = True) -> Dict:
     as readable: it is not corrupt, and ``Runner.resume`` decides.
     """
     info = dict(path=path, ok=False, problem=None, epoch=None, iter=None)
-    if not path:
-        info['problem'] = 'is empty'
-        return info
-    if not osp.isfile(path):
-        info['problem'] = f'points to {path}, which does not exist'
+    if not path or not osp.isfile(path):
+        info['problem'] = 'does not exist'
         return info
     if osp.getsize(path) == 0:
-        info['problem'] = f'{path} is empty (0 bytes)'
+        info['problem'] = 'is empty (0 bytes)'
         return info
     if not zipfile.is_zipfile(path):
-        info['problem'] = (f'{path} is truncated or not a checkpoint (not a '
+        info['problem'] = ('is truncated or not a checkpoint (not a '
                            'complete zip archive)')
         return info
     try:
@@ -167,20 +164,20 @@ def inspect_checkpoint(path: str, check_finite: bool = True) -> Dict:
         if 'weights' in str(e).lower():  # readable, just not weights-only
             info.update(ok=True)
             return info
-        info['problem'] = f'{path} cannot be read ({_short(e)})'
+        info['problem'] = f'cannot be read ({_short(e)})'
         return info
     except Exception as e:  # noqa: BLE001 - any failure: not usable
-        info['problem'] = f'{path} cannot be read ({_short(e)})'
+        info['problem'] = f'cannot be read ({_short(e)})'
         return info
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
-        info['problem'] = f'{path} is not a training checkpoint'
+        info['problem'] = 'is not a training checkpoint (no state_dict)'
         return info
     meta = ckpt.get('meta') or {}
     info.update(epoch=meta.get('epoch'), iter=meta.get('iter'))
     if check_finite:
         count, names = nonfinite_entries(ckpt['state_dict'])
         if count:
-            info['problem'] = (f'{path} holds non-finite weights '
+            info['problem'] = (f'holds non-finite weights '
                                f'({", ".join(names)})')
             return info
     info['ok'] = True
@@ -287,24 +284,27 @@ def resolve_resume(work_dir: str, *more_dirs: str
         directory = osp.dirname(osp.abspath(target))
         if directory not in dirs:
             dirs.append(directory)
-    problem = None
-    if target is not None:
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if target is None:
+        problem = f'{pointer} does not exist'
+    elif not target:
+        problem = f'{pointer} is empty'
+    else:
         info = inspect_checkpoint(target)
         if info['ok']:
             return target, None
-        problem = f'{osp.join(work_dir, "last_checkpoint")} {info["problem"]}'
+        problem = f'{pointer} points to {target}, which {info["problem"]}'
     candidates = _candidates(dirs)
     if target is None and not candidates:
         return None, None
     info = newest_intact_checkpoint(*dirs, exclude=(target, ))
-    if problem is None:
-        problem = f'{osp.join(work_dir, "last_checkpoint")} does not exist'
     if info is None:
+        where = ' and '.join(dict.fromkeys(dirs))
         raise ResumeError(
-            f'--resume: {problem}, and none of the {len(candidates)} other '
-            f'checkpoint files in {work_dir} is intact (truncated, '
-            'unreadable or non-finite); start without --resume, or pass a '
-            'good checkpoint with --resume PATH')
+            f'--resume: {problem}, and none of the {len(candidates)} '
+            f'checkpoint files in {where} is intact (truncated, unreadable '
+            'or non-finite); start without --resume, or pass a good '
+            'checkpoint with --resume PATH')
     return info['path'], (
         f'--resume: {problem}; resuming from the newest intact checkpoint '
         f'{info["path"]}{_where(info)} instead.')

@@ -19,7 +19,8 @@ function, calls :func:`shield_worker_signals`:
   them with ``sigwaitinfo``, which tells who sent the signal;
 * a signal from the worker's own parent -- the main process shutting its
   workers down (torch's ``_shutdown_workers``, ``multiprocessing``'s exit
-  handler) -- ends the worker at once, as before;
+  handler) -- ends the worker at once, as before (with status 0: the
+  parent asked for it);
 * any other sender (the scheduler, a terminal, torchrun's agent signalling
   the process group of a rank) is ignored: the main process decides when to
   stop, and its workers stop with it (they also exit by themselves when the
@@ -33,8 +34,8 @@ import signal
 import threading
 
 __all__ = [
-    'shield_worker_signals', 'ShieldedWorkerInit',
-    'patch_mmengine_build_dataloader'
+    'shield_worker_signals', 'ShieldedWorkerInit', 'shield_dataloader',
+    'shutdown_workers', 'patch_mmengine_build_dataloader'
 ]
 
 _SIGNALS = tuple(getattr(signal, name) for name in ('SIGTERM', 'SIGINT')
@@ -50,8 +51,10 @@ def _wait_for_signals(parent: int) -> None:
     while True:
         info = signal.sigwaitinfo(_SIGNALS)
         if info.si_pid == parent:
-            # what the default action of SIGTERM / SIGINT would have done
-            os._exit(128 + info.si_signo)
+            # the main process shuts its workers down (multiprocessing's
+            # exit handler, torch's last resort): end now, with status 0 so
+            # that torch's SIGCHLD handler does not report a failed worker
+            os._exit(0)
         # from anyone else: ignored, the main process decides
 
 
@@ -91,6 +94,22 @@ def shield_dataloader(loader):
         return loader
     loader.worker_init_fn = ShieldedWorkerInit(loader.worker_init_fn)
     return loader
+
+
+def shutdown_workers(runner) -> None:
+    """Stop the workers of the runner's data loaders (persistent ones
+    included) now, cleanly, e.g. before ``SystemExit`` on pre-emption;
+    otherwise they are terminated by ``multiprocessing``'s exit handler."""
+    for name in ('_train_loop', '_val_loop', '_test_loop'):
+        loader = getattr(getattr(runner, name, None), 'dataloader', None)
+        iterator = getattr(loader, '_iterator', None)
+        shutdown = getattr(iterator, '_shutdown_workers', None)
+        if shutdown is None:
+            continue
+        try:
+            shutdown()
+        except Exception:  # noqa: BLE001 - best effort, we are exiting
+            pass
 
 
 def _patch(cls):

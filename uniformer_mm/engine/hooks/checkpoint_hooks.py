@@ -64,6 +64,7 @@ from mmengine.registry import HOOKS
 
 from ..atomic_checkpoint import atomic_write_text, remove_stale_temp_files
 from ..checkpoint_guard import check_model_finite
+from ..worker_signals import shutdown_workers
 
 __all__ = ['AtomicCheckpointHook', 'PreemptionCheckpointHook']
 
@@ -137,6 +138,8 @@ class AtomicCheckpointHook(CheckpointHook):
         super().__init__(*args, **kwargs)
         self._save_at_epoch_end = False
         self._step_schedulers_on_resume = False
+        #: (epoch, iter, path) of the last checkpoint saved by this hook
+        self.last_saved = None
 
     def before_train(self, runner) -> None:
         # mmengine's retention (a deque with maxlen that deletes before it
@@ -244,6 +247,8 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args=self.backend_args,
             **self.args)
         self.keep_ckpt_ids = deque(keep)
+        self.last_saved = (meta.get('epoch'), meta.get('iter'),
+                           self.last_ckpt)
 
         if not is_main_process():
             return
@@ -464,6 +469,18 @@ class PreemptionCheckpointHook(Hook):
             flag = bool(t.item())
         return flag
 
+    @staticmethod
+    def _just_saved(runner, epoch, it):
+        """The checkpoint AtomicCheckpointHook saved of this very state (the
+        same epoch and iteration), if any: no need to write it twice."""
+        for hook in runner.hooks:
+            saved = getattr(hook, 'last_saved', None)
+            if isinstance(hook, AtomicCheckpointHook) and saved and \
+                    saved[:2] == (epoch, it) and isinstance(saved[2], str) \
+                    and '://' not in saved[2] and osp.isfile(saved[2]):
+                return saved[2]
+        return None
+
     def _save_and_exit(self, runner, epoch, it):
         name = self.received or 'signal on another rank'
         status = self._exit_status()
@@ -472,12 +489,19 @@ class PreemptionCheckpointHook(Hook):
             f'PreemptionCheckpointHook: received {name}; saving a checkpoint '
             f'after iteration {it} ({epoch} epochs finished) ...')
         check_model_finite(runner, f'the pre-emption checkpoint {filename}')
-        path = osp.join(runner.work_dir, filename)
-        # deleted by AtomicCheckpointHook once a newer checkpoint is saved
-        runner.message_hub.update_info(PREEMPTION_CKPT_KEY, path)
-        runner.save_checkpoint(
-            runner.work_dir, filename, meta=dict(epoch=epoch, iter=it),
-            by_epoch=False)
+        path = self._just_saved(runner, epoch, it)
+        if path is None:  # nothing saved this state yet
+            path = osp.join(runner.work_dir, filename)
+            # deleted by AtomicCheckpointHook once a newer one is saved
+            runner.message_hub.update_info(PREEMPTION_CKPT_KEY, path)
+            runner.save_checkpoint(
+                runner.work_dir, filename, meta=dict(epoch=epoch, iter=it),
+                by_epoch=False)
+        else:
+            runner.logger.info(
+                f'PreemptionCheckpointHook: {path} was saved at this '
+                'iteration by AtomicCheckpointHook: it is the resume point '
+                '(not written twice).')
         if is_main_process():
             _write_pointer(runner, path)
         runner.logger.warning(
@@ -485,6 +509,7 @@ class PreemptionCheckpointHook(Hook):
             f'{status}. Continue with `tools/train.py CONFIG '
             f'--work-dir {runner.work_dir} --resume`.')
         self._restore()
+        shutdown_workers(runner)  # cleanly, before the interpreter exits
         for handler in getattr(runner.logger, 'handlers', []):
             try:
                 handler.flush()
