@@ -286,6 +286,17 @@ def test_preemption_retention_and_resume(media, tmp_path, capsys):
             'iteration 14) instead.') in log4, log4[:3000]
     assert trained(log4) == [(4, 3), (4, 4)] + [(5, i) for i in range(1, 5)]
 
+    # --resume PATH to a truncated file: one line
+    blob = (work / 'iter_20.pth').read_bytes()
+    (work / 'iter_20.pth').write_bytes(blob[:len(blob) // 2])
+    capsys.readouterr()
+    code, err = run_main('train', [cfg, '--work-dir', work, '--resume',
+                                   work / 'iter_20.pth'])
+    assert (code, err) == (2, None)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f'train.py: error: --resume: checkpoint {work}/iter_20.pth is '
+        'truncated or not a checkpoint (not a complete zip archive)']
+
     # nothing intact: one line, exit status 2
     for path in glob.glob(str(work / '*.pth')):
         blob = Path(path).read_bytes()
@@ -334,6 +345,31 @@ custom_hooks = [dict(type='_FaultsNaNInjectHook', iters=[0, 1])]''')
     assert checkpoints(work) == []
 
 
+def test_sigint_saves_and_exits_130(media, tmp_path):
+    """Ctrl-C: the iteration finishes, a checkpoint is saved, status 130."""
+    from mmengine.hooks import Hook
+    from mmengine.registry import HOOKS
+
+    class CtrlCHook(Hook):
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            if runner.iter == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    HOOKS.register_module(name='_RunsCtrlCHook', module=CtrlCHook,
+                          force=True)
+    work = tmp_path / 'work'
+    cfg = write_cfg(tmp_path / 'c.py', media, epochs=2, extra='''
+custom_hooks = [dict(type='_RunsCtrlCHook')]''')
+    code, err = run_main('train', [cfg, '--work-dir', work])
+    assert (code, err) == (130, None), (code, err)
+    assert 'PreemptionCheckpointHook: received SIGINT' in logs(work)[-1]
+    assert (work / 'last_checkpoint').read_text().strip() == \
+        f'{work}/iter_3.pth'
+    assert meta(work / 'iter_3.pth') == dict(meta(work / 'iter_3.pth'),
+                                             epoch=0, iter=3)
+
+
 def test_atomic_save_refuses_nonfinite_state(tmp_path):
     from mmengine.runner.checkpoint import save_checkpoint
     good = tmp_path / 'epoch_1.pth'
@@ -358,9 +394,14 @@ def test_bad_sample_counts_do_not_depend_on_workers(media, tmp_path):
     for workers in (0, 2):
         work = tmp_path / f'w{workers}'
         cfg = write_cfg(tmp_path / f'c{workers}.py', media, 'train_bad',
-                        'val_bad', workers=workers, epochs=2)
+                        'val_bad', workers=workers, epochs=2,
+                        checkpoint='max_keep_ckpts=1')
         code, err = run_main('train', [cfg, '--work-dir', work])
         assert (code, err) == (0, None), (code, err)
+        # max_keep_ckpts=1 for epoch checkpoints; the best one stays
+        kept = checkpoints(work)
+        assert len(kept) == 2 and 'epoch_2.pth' in kept and \
+            kept[0].startswith('best_acc_top1_epoch_'), kept
         log = logs(work)[-1]
         for epoch in (1, 2):
             assert (f'Epoch(train) [{epoch}]: 2 bad videos (2 failed loads)'

@@ -2,12 +2,15 @@
 #
 # Checkpoints: one per epoch, the last 3 kept, plus the best one by the
 # first validation metric (``save_best='auto'``: acc/top1 for AccMetric),
-# written atomically and deleted only after the new one is safe
-# (AtomicCheckpointHook); on SIGTERM (slurm pre-emption, scancel) the
-# current iteration finishes, a checkpoint is saved and ``--resume``
-# continues from it (PreemptionCheckpointHook); the videos that
-# RobustVideoDataset replaced or skipped are counted per epoch and in the
-# test metrics (BadSampleHook). See docs/faults.md. Switch one off with
+# written atomically, never with NaN/inf weights, and deleted only after
+# the new one is safe (AtomicCheckpointHook); on SIGTERM / SIGINT to the job
+# (slurm pre-emption, scancel, Ctrl-C; data loader workers leave it to the
+# main process) the current iteration finishes, a checkpoint is saved, the
+# process exits with 143 / 130 and ``--resume`` continues from it
+# (PreemptionCheckpointHook); the videos that RobustVideoDataset replaced
+# or skipped are counted per epoch and in the test metrics and listed in
+# the work dir's bad_samples.json (BadSampleHook). See docs/faults.md.
+# Switch one off with
 # e.g. ``default_hooks = dict(preemption=None)`` (tools/train.py, test.py).
 # The visualizer is mmaction2's ActionVisualizer with a local backend only
 # (no TensorBoard / torchvision needed).

@@ -22,7 +22,7 @@ default_hooks = dict(
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
-    # save on SIGTERM and exit; --resume continues (docs/faults.md)
+    # save on SIGTERM / SIGINT and exit; --resume continues (docs/faults.md)
     preemption=dict(type='PreemptionCheckpointHook'))
 
 env_cfg = dict(
