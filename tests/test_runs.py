@@ -157,7 +157,7 @@ def run_main(name, argv):
         _cli(name).main([str(a) for a in argv])
     except SystemExit as e:
         return e.code, None
-    except Exception as e:  # noqa: BLE001 - returned to the test
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - returned
         return 1, e
     return 0, None
 

@@ -392,10 +392,9 @@ def merge_args(cfg, args, notes):
         if path is None:
             notes.append(f'--resume: no checkpoint in {cfg.work_dir}, '
                          'training starts from scratch.')
-        else:
+        elif note:  # not the last_checkpoint target, which mmengine reads
             cfg.load_from = path
-            if note:
-                notes.append(note)
+            notes.append(note)
     return cfg
 
 
