@@ -158,8 +158,7 @@ def inspect_checkpoint(path: str, check_finite: bool = True) -> Dict:
                            'complete zip archive)')
         return info
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True,
-                          mmap=True)
+        ckpt = _load(path)
     except pickle.UnpicklingError as e:
         if 'weights' in str(e).lower():  # readable, just not weights-only
             info.update(ok=True)
@@ -182,6 +181,18 @@ def inspect_checkpoint(path: str, check_finite: bool = True) -> Dict:
             return info
     info['ok'] = True
     return info
+
+
+def _load(path):
+    """``torch.load(weights_only=True)``, memory-mapped where the file
+    system allows it (the tensors are read only when they are checked)."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True,
+                          mmap=True)
+    except pickle.UnpicklingError:
+        raise
+    except Exception:  # noqa: BLE001 - e.g. no mmap here: read it all
+        return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def _short(err):
