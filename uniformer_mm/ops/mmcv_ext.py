@@ -211,7 +211,8 @@ def _avg_matrix(rois, pooled_h, pooled_w, spatial_scale, sampling_ratio,
     else:
         indices = torch.zeros(2, 0, dtype=torch.long, device=rois.device)
         values = torch.zeros(0, dtype=dtype, device=rois.device)
-    return torch.sparse_coo_tensor(indices, values, size).coalesce()
+    return torch.sparse_coo_tensor(indices, values, size,
+                                   check_invariants=False).coalesce()
 
 
 def _channels_last_rows(x):
@@ -271,7 +272,8 @@ def _max_forward(input, feats, rois, output, argmax_y, argmax_x, pooled_h,
         rows = rows.view(n, pooled_h, pooled_w, gh, gw, 1, 1).expand_as(cols)
         S = torch.sparse_coo_tensor(
             torch.stack([rows.reshape(-1), cols.reshape(-1)]),
-            weights.reshape(-1), (rows.numel() // 4, B * H * W))
+            weights.reshape(-1), (rows.numel() // 4, B * H * W),
+            check_invariants=False)
         vals = torch.sparse.mm(S, feats).view(n, pooled_h, pooled_w,
                                                gh * gw, C)
         best, arg = vals.max(dim=3)  # first maximum, as the kernel's '>'
