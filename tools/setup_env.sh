@@ -18,6 +18,12 @@ if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
     fi
     "$_venv/bin/python" -m pip install -q -r "$_root/requirements/runtime.txt" \
         -r "$_root/requirements/tests.txt" >&2
+    # dense prediction (mmdet / mmseg / mmpose): see requirements/dense.txt
+    "$_venv/bin/python" -m pip install -q -r "$_root/requirements/dense.txt" >&2
+    "$_venv/bin/python" -m pip install -q --no-deps \
+        -r "$_root/requirements/dense_frameworks.txt" >&2
+    "$_venv/bin/python" -m pip install -q --no-build-isolation \
+        --no-binary xtcocotools 'xtcocotools>=1.12' >&2
     "$_venv/bin/python" -m pip install -q --no-deps -e "$_root" >&2
     echo "$_want" > "$_stamp"
 fi
