@@ -32,6 +32,10 @@ ROWS = [
      '1x_coco.py', 41, None),
     ('configs/uniformer_det/mask-rcnn_uniformer-base-h14_in1k-pre_fpn_'
      'ms-crop-3x_coco.py', 69, None),
+    ('configs/uniformer_det/mask-rcnn_uniformer-small-h14_in1k-pre_fpn_'
+     'ms-crop-3x_coco.py', 41, None),
+    ('configs/uniformer_det/mask-rcnn_uniformer-base-h14_in1k-pre_fpn_'
+     '1x_coco.py', 69, None),
     ('configs/uniformer_det/cascade-mask-rcnn_uniformer-small-h14_in1k-pre_'
      'fpn_ms-crop-3x_coco.py', 79, None),
     ('configs/uniformer_det/cascade-mask-rcnn_uniformer-base-h14_in1k-pre_'
@@ -61,6 +65,8 @@ ROWS = [
      '384x288.py', None, 11.1),
     ('configs/uniformer_pose/td-hm_uniformer-base_8xb128-210e_coco-'
      '256x192.py', None, 9.2),
+    ('configs/uniformer_pose/td-hm_uniformer-base_8xb128-210e_coco-'
+     '384x288.py', None, None),  # listed 14.8G (= S 448x320); we count 22.1G
 ]
 
 
