@@ -516,10 +516,9 @@ def demo_checkpoint(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(_browser_missing() is not None,
+                    reason=f'browser test: {_browser_missing()}')
 def test_webui_in_browser(demo_checkpoint, tmp_path):
-    missing = _browser_missing()
-    if missing:
-        pytest.skip(f'browser test: {missing}')
     # relative paths, as a user would type them in a checkout
     root = demo_checkpoint['root']
     config, checkpoint = demo_checkpoint['config'], demo_checkpoint[

@@ -203,8 +203,10 @@ def build_app(session: Session):
     if session.model is None:
         session.select(session.labels[0])
     samples = list(session.samples)
+    # uploads and strips older than an hour are deleted, checked hourly
     with gr.Blocks(title='uniformer-mm: try a model',
-                   analytics_enabled=False) as app:
+                   analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as app:
         gr.Markdown('## UniFormer: try a model on your video or image')
         model = gr.Dropdown(choices=session.labels, value=session.label,
                             label='Model', elem_id='umm-model',
