@@ -44,7 +44,8 @@ __all__ = [
     'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
     'prepare_inputs', 'predict_scores',
     'inference_model', 'load_label_map', 'extract_clip_feature',
-    'pool_backbone_output', 'count_views', 'test_pipeline_cfg'
+    'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
+    'scores_of_inputs', 'class_names'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -411,15 +412,25 @@ def predict_scores(model: nn.Module, source) -> Tuple[np.ndarray, int]:
 
     Returns ``(scores, num_views)``; ``scores`` is a float32 vector.
     """
-    task = _task_of(model)
     packed = prepare_inputs(model, source)
-    views = count_views(packed, task)
+    return scores_of_inputs(model, packed), count_views(packed,
+                                                        _task_of(model))
+
+
+def scores_of_inputs(model: nn.Module, packed: dict) -> np.ndarray:
+    """Class scores of one packed sample from :func:`prepare_inputs` (the
+    second half of :func:`predict_scores`, for callers that also look at
+    the sample, e.g. the web page showing the frames the model sees).
+
+    Returns a float32 vector, views fused as the model's head does.
+    """
+    task = _task_of(model)
     with _scope(task), torch.no_grad():
         result = model.test_step(pseudo_collate([packed]))[0]
     scores = result.pred_score.detach().float().cpu().numpy()
     if scores.ndim > 1:  # average_clips=None: one row per view
         scores = scores.reshape(-1, scores.shape[-1]).mean(0)
-    return scores, views
+    return scores
 
 
 def load_label_map(label_map) -> Optional[List[str]]:
@@ -442,7 +453,10 @@ def load_label_map(label_map) -> Optional[List[str]]:
     return names
 
 
-def _class_names(model, label_map):
+def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
+    """Class names of a model: from ``label_map`` (see
+    :func:`load_label_map`), else ``model.dataset_meta['classes']`` (saved
+    in checkpoints by mmengine), else None."""
     names = load_label_map(label_map)
     if names is None:
         meta = getattr(model, 'dataset_meta', None) or {}
@@ -485,7 +499,7 @@ def inference_model(model: nn.Module,
         (probabilities for ``average_clips='prob'`` and mmpretrain heads).
     """
     scores, _ = predict_scores(model, path_or_array)
-    return topk_predictions(scores, topk, _class_names(model, label_map))
+    return topk_predictions(scores, topk, class_names(model, label_map))
 
 
 # --------------------------------------------------------------------------
