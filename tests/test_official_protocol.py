@@ -477,6 +477,19 @@ def test_official_test_crops(shape, size):
             assert boxes[:, 0].tolist() == [0, 37, 73]
 
 
+def test_resize_round_to_uint8():
+    """The memory-saving option: uint8 within half a grey level."""
+    from uniformer_mm.datasets.transforms import OfficialShortSideResize
+    rng = np.random.RandomState(0)
+    frames = rng.randint(0, 256, (2, 256, 340, 3)).astype(np.uint8)
+    exact = OfficialShortSideResize(224)(dict(imgs=list(frames)))['imgs']
+    small = OfficialShortSideResize(224, round_to_uint8=True)(
+        dict(imgs=list(frames)))['imgs']
+    assert exact.dtype == np.float32 and small.dtype == np.uint8
+    assert small.shape == exact.shape == (2, 224, 297, 3)
+    assert np.abs(small - exact).max() <= 0.5 + 1e-4
+
+
 def test_mmaction_resize_and_three_crop_differ():
     """mmaction2's Resize(-1, 224) + ThreeCrop put a 340x256 frame at 298
     wide and crop at 0 / 37 / 74: not the official views."""
@@ -503,6 +516,70 @@ def test_tools_read_the_official_transforms():
         'uniformer-base_in1k-pre_32x4x1_kinetics400-rgb.py')))
     assert (spec.shape, spec.clips, spec.crops) == ((3, 32, 224, 224), 4, 1)
     assert required_frames(OfficialDenseSample(16, 4, 4, True), True) == 64
+
+
+
+@pytest.mark.parametrize('shape', [(375, 500), (500, 333), (256, 256),
+                                   (300, 301)])
+@pytest.mark.parametrize('size', [224, 384])
+def test_imagenet_eval_view(shape, size, tmp_path):
+    """ImageNet val/test: the official eval transform (DeiT
+    ``build_transform``: torchvision ``Resize(int(256 / 224 * size),
+    bicubic)`` + ``CenterCrop(size)`` on PIL images), restated with PIL, on
+    the same decoded pixels."""
+    from PIL import Image
+    from mmpretrain.registry import TRANSFORMS
+    init_default_scope('mmpretrain')
+    cfg = load('imagenet_bs128_uniformer')
+    resize = int((256 / 224) * size)
+    steps = update_transforms(cfg.test_pipeline.to_list()
+                              if hasattr(cfg.test_pipeline, 'to_list')
+                              else list(cfg.test_pipeline),
+                              ResizeEdge=dict(scale=resize),
+                              CenterCrop=dict(crop_size=size),
+                              PackInputs=None)
+    rng = np.random.RandomState(shape[0])
+    rgb = cv2.GaussianBlur(rng.randint(0, 256, shape + (3, )).astype(
+        np.uint8), (7, 7), 2)
+    path = tmp_path / 'img.png'
+    cv2.imwrite(str(path), rgb[..., ::-1])
+    results = dict(img_path=str(path))
+    for t in steps:
+        results = TRANSFORMS.build(t)(results)
+    ours = results['img'][..., ::-1]  # the data preprocessor's to_rgb
+
+    img = Image.fromarray(rgb)
+    w, h = img.size
+    if (w <= h and w == resize) or (h <= w and h == resize):
+        pass
+    elif w < h:
+        img = img.resize((resize, int(resize * h / w)), Image.BICUBIC)
+    else:
+        img = img.resize((int(resize * w / h), resize), Image.BICUBIC)
+    w, h = img.size
+    top = int(round((h - size) / 2.0))
+    left = int(round((w - size) / 2.0))
+    want = np.asarray(img.crop((left, top, left + size, top + size)))
+    assert ours.shape == want.shape == (size, size, 3)
+    assert np.array_equal(ours, want)
+
+
+IMAGE_ROWS = sorted(p.name for p in (REPO / 'configs' / 'uniformer').glob(
+    'uniformer-*_8xb*_in1k*.py'))
+
+
+@pytest.mark.parametrize('row', IMAGE_ROWS)
+def test_imagenet_rows_resize_as_the_official_eval(row):
+    """DeiT rows: short side int(256 / 224 * S); token-labeling rows (timm
+    0.4.5 validate.py, ViT default crop_pct 0.9): floor(S / 0.9)."""
+    cfg = Config.fromfile(str(REPO / 'configs' / 'uniformer' / row))
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        steps = {t['type']: t for t in loader.dataset.pipeline}
+        size = steps['CenterCrop']['crop_size']
+        want = math.floor(size / 0.9) if '-tl' in row else \
+            int((256 / 224) * size)
+        assert steps['ResizeEdge']['scale'] == want, (row, size)
+        assert steps['ResizeEdge']['backend'] == 'pillow'
 
 
 # ------------------------------------------------------------ logits
