@@ -5,9 +5,9 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
-Inputs are run through the config's own test pipeline (``test_pipeline``, or
-``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
-the input:
+Inputs are run through the config's own test pipeline
+(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its
+loading steps replaced to suit the input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
