@@ -212,7 +212,7 @@ def test_dense_test_and_val_views(name, clips, crops, sampling, videos,
             official_dense(n, clip_len, rate, 0, 1)], (name, n)
 
 
-def test_dense_differs_from_mmaction_sampleframes(videos, tmp_path):
+def test_dense_differs_from_mmaction_sampleframes():
     """The example of the issue: 300 frames, 16x4, 4 clips: the official
     starts 0/78/156/234; mmaction2's SampleFrames 0/80/159/239 (so the test
     above would fail with it)."""
