@@ -1,7 +1,7 @@
 """Every data set base config (configs/_base_/datasets): it parses, its
 train / val / test pipelines build and run through the real data set
-classes on real videos (frame folders for Something-Something V1, an image
-for ImageNet), and the outputs have the recipe's frames, crop size and
+classes on real videos (frame folders for Something-Something V1 and V2, an
+image for ImageNet), and the outputs have the recipe's frames, crop size and
 views (clips x crops)."""
 import os
 import random
@@ -80,6 +80,8 @@ def frame_dir(tmp_path_factory):
     frames = sorted((DATA / 'frames').glob('img_*.jpg'))
     for i in range(30):
         os.symlink(frames[i % len(frames)], folder / f'{i + 1:05}.jpg')
+        # Something-Something V2 frames at 30 fps: img_00001.jpg, ...
+        os.symlink(frames[i % len(frames)], folder / f'img_{i + 1:05}.jpg')
     return root
 
 
@@ -209,15 +211,15 @@ _base_ = ['{BASE / "sthv2.py"}']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa
 
 clip_len = 8
-sampling = dict(UniformSample=dict(clip_len=clip_len))
+sampling = dict(OfficialSparseSample=dict(clip_len=clip_len))
 train_dataloader = update_transforms(
     _base_.train_dataloader, VideoRandomErasing=None,
     RepeatClips=dict(num_repeats=3), **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    UniformSample=dict(clip_len=clip_len, num_clips=2),
-    ThreeCrop=dict(type='CenterCrop', crop_size=224))
+    OfficialSparseSample=dict(clip_len=clip_len, num_clips=2),
+    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=224))
 ''')
     cfg = Config.fromfile(str(child))
     assert 'update_transforms' not in cfg  # functions are dropped

@@ -5,9 +5,9 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
-Inputs are run through the config's own test pipeline (``test_pipeline``, or
-``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
-the input:
+Inputs are run through the config's own test pipeline
+(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its
+loading steps replaced to suit the input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
@@ -44,7 +44,8 @@ __all__ = [
     'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
     'prepare_inputs', 'predict_scores',
     'inference_model', 'load_label_map', 'extract_clip_feature',
-    'pool_backbone_output', 'count_views', 'test_pipeline_cfg'
+    'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
+    'scores_of_inputs', 'class_names'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -254,20 +255,25 @@ def _task_of(model):
 # --------------------------------------------------------------------------
 def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
                       ) -> Tuple[List[dict], bool]:
-    """The config's test pipeline: ``test_pipeline``, else
-    ``test_dataloader.dataset.pipeline`` (or that of a wrapped dataset),
-    else a default 224 single-view pipeline.
+    """The config's test pipeline: ``test_dataloader.dataset.pipeline`` (or
+    that of a wrapped dataset; what ``tools/test.py`` runs), else
+    ``test_pipeline``, else a default 224 single-view pipeline.
+
+    The data loader comes first: a zoo row changes the frames, views or
+    resolution of its base with ``update_transforms`` on the data loaders,
+    which leaves the base's ``test_pipeline`` variable as it was.
 
     Returns ``(steps, from_config)``.
     """
-    pipeline = cfg.get('test_pipeline')
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    while isinstance(dataset, dict) and not dataset.get('pipeline') and \
+            isinstance(dataset.get('dataset') or dataset.get('datasets'),
+                       (dict, list)):
+        inner = dataset.get('dataset') or dataset.get('datasets')
+        dataset = inner if isinstance(inner, dict) else (inner or [{}])[0]
+    pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
     if not pipeline:
-        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-        while isinstance(dataset, dict) and not dataset.get('pipeline') \
-                and isinstance(dataset.get('dataset'), dict):
-            dataset = dataset['dataset']  # RepeatDataset & co
-        pipeline = dataset.get('pipeline') if isinstance(dataset,
-                                                         dict) else None
+        pipeline = cfg.get('test_pipeline')
     if pipeline:
         return [copy.deepcopy(dict(step)) for step in pipeline], True
     task = task or get_task(cfg)
@@ -411,15 +417,25 @@ def predict_scores(model: nn.Module, source) -> Tuple[np.ndarray, int]:
 
     Returns ``(scores, num_views)``; ``scores`` is a float32 vector.
     """
-    task = _task_of(model)
     packed = prepare_inputs(model, source)
-    views = count_views(packed, task)
+    return scores_of_inputs(model, packed), count_views(packed,
+                                                        _task_of(model))
+
+
+def scores_of_inputs(model: nn.Module, packed: dict) -> np.ndarray:
+    """Class scores of one packed sample from :func:`prepare_inputs` (the
+    second half of :func:`predict_scores`, for callers that also look at
+    the sample, e.g. the web page showing the frames the model sees).
+
+    Returns a float32 vector, views fused as the model's head does.
+    """
+    task = _task_of(model)
     with _scope(task), torch.no_grad():
         result = model.test_step(pseudo_collate([packed]))[0]
     scores = result.pred_score.detach().float().cpu().numpy()
     if scores.ndim > 1:  # average_clips=None: one row per view
         scores = scores.reshape(-1, scores.shape[-1]).mean(0)
-    return scores, views
+    return scores
 
 
 def load_label_map(label_map) -> Optional[List[str]]:
@@ -442,7 +458,10 @@ def load_label_map(label_map) -> Optional[List[str]]:
     return names
 
 
-def _class_names(model, label_map):
+def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
+    """Class names of a model: from ``label_map`` (see
+    :func:`load_label_map`), else ``model.dataset_meta['classes']`` (saved
+    in checkpoints by mmengine), else None."""
     names = load_label_map(label_map)
     if names is None:
         meta = getattr(model, 'dataset_meta', None) or {}
@@ -485,7 +504,7 @@ def inference_model(model: nn.Module,
         (probabilities for ``average_clips='prob'`` and mmpretrain heads).
     """
     scores, _ = predict_scores(model, path_or_array)
-    return topk_predictions(scores, topk, _class_names(model, label_map))
+    return topk_predictions(scores, topk, class_names(model, label_map))
 
 
 # --------------------------------------------------------------------------

@@ -13,7 +13,8 @@ one):
     downsamples by 32, UniFormerV2 by its patch size (16 or 14); other sizes
     silently drop the border pixels. Checked on the last fixed size of each
     pipeline (``Resize(keep_ratio=False)``, ``CenterCrop``, ``ThreeCrop``,
-    ``TenCrop``, ``RandomCrop``, mmpretrain's ``RandomResizedCrop``).
+    ``TenCrop``, ``RandomCrop``, mmpretrain's ``RandomResizedCrop``, our
+    ``OfficialCenterCrop`` / ``OfficialThreeCrop``).
     Both backbones take any number of frames, so there is no frame rule.
 ``head``
     ``load_from`` whose classifier has another number of classes than the
@@ -152,7 +153,8 @@ def final_size(pipeline, scope='mmaction'):
         t_scope = (type_.split('.')[0] if isinstance(type_, str)
                    and '.' in type_ else scope)
         new = 'keep'
-        if name in ('CenterCrop', 'ThreeCrop', 'TenCrop'):
+        if name in ('CenterCrop', 'ThreeCrop', 'TenCrop',
+                    'OfficialCenterCrop', 'OfficialThreeCrop'):
             new = _pair_hw(_get(t, 'crop_size'))
         elif name == 'RandomCrop':
             new = _pair_hw(_get(t, 'size', _get(t, 'crop_size')))
@@ -165,7 +167,8 @@ def final_size(pipeline, scope='mmaction'):
             else:
                 new = _pair_hw(_get(t, 'scale'))
         elif name in ('MultiScaleCrop', 'RandomRescale', 'ResizeEdge',
-                      'RandomResize', 'RandomChoiceResize', 'Fuse'):
+                      'RandomResize', 'RandomChoiceResize', 'Fuse',
+                      'OfficialShortSideResize'):
             new = None
         if new != 'keep':
             size, where = new, f'{i}: {name}'
@@ -298,7 +301,8 @@ DATA_DOCS = (
     (r'(sthv2|something-something-v2)', 'sthv2.md'),
     (r'(mit|moments)', 'mit.md'), (r'(activitynet|anet)', 'activitynet.md'),
     (r'hacs', 'hacs.md'), (r'ucf101', 'ucf101.md'), (r'hmdb51', 'hmdb51.md'),
-    (r'imagenet', 'imagenet.md'))
+    (r'imagenet', 'imagenet.md'), (r'coco', 'coco.md'),
+    (r'(ade|adechallengedata)', 'ade20k.md'))
 
 
 def _docs_page(cfg, path):

@@ -25,6 +25,11 @@
 # Val: 1 clip x centre crop. Test: 4 clips x 3 crops, short side 224
 # (the 4x3 views of the UniFormerV2 model zoo).
 #
+# Val / test views are cut as the official loaders cut them
+# (``OfficialShortSideResize``: short side -> crop size, long side
+# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
+# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
+#
 # Knobs: the "settings" block below. mmengine evaluates this file before a
 # child config, so re-assigning a knob in a child does NOT rebuild the
 # pipelines; update the built data loaders instead, e.g. another clip
@@ -120,7 +125,7 @@ train_pipeline = [
             dict(type='PackActionInputs')
         ])
 ]
-val_pipeline = [  # 1 clip x 1 centre crop
+val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -128,12 +133,12 @@ val_pipeline = [  # 1 clip x 1 centre crop
         num_clips=1,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialCenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
+test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -141,8 +146,8 @@ test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
         num_clips=num_test_clips,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='ThreeCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
