@@ -58,6 +58,7 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 '''
 
 

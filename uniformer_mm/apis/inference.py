@@ -5,9 +5,9 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
-Inputs are run through the config's own test pipeline (``test_pipeline``, or
-``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
-the input:
+Inputs are run through the config's own test pipeline
+(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its loading
+steps replaced to suit the input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
@@ -271,20 +271,29 @@ def _task_of(model):
 # --------------------------------------------------------------------------
 def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
                       ) -> Tuple[List[dict], bool]:
-    """The config's test pipeline: ``test_pipeline``, else
-    ``test_dataloader.dataset.pipeline`` (or that of a wrapped dataset),
-    else a default 224 single-view pipeline.
+    """The config's test pipeline: ``test_dataloader.dataset.pipeline`` (or
+    that of a wrapped / the first concatenated dataset: what
+    ``tools/test.py`` runs), else ``test_pipeline``, else a default 224
+    single-view pipeline.
+
+    The data loader's pipeline comes first: a config derived from another
+    one updates its loaders (``update_transforms``), and the top-level
+    ``test_pipeline`` it inherits still describes the base (other frames,
+    another crop).
 
     Returns ``(steps, from_config)``.
     """
-    pipeline = cfg.get('test_pipeline')
-    if not pipeline:
-        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-        while isinstance(dataset, dict) and not dataset.get('pipeline') \
-                and isinstance(dataset.get('dataset'), dict):
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    while isinstance(dataset, dict) and not dataset.get('pipeline'):
+        if isinstance(dataset.get('dataset'), dict):
             dataset = dataset['dataset']  # RepeatDataset & co
-        pipeline = dataset.get('pipeline') if isinstance(dataset,
-                                                         dict) else None
+        elif dataset.get('datasets'):
+            dataset = dataset['datasets'][0]  # ConcatDataset
+        else:
+            break
+    pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
+    if not pipeline:
+        pipeline = cfg.get('test_pipeline')
     if pipeline:
         return [copy.deepcopy(dict(step)) for step in pipeline], True
     task = task or get_task(cfg)
