@@ -37,6 +37,7 @@ from uniformer_mm.apis import config_class_names
 from uniformer_mm.label_maps import read_channel_map
 
 from _paths import FRAMES, REPO, TEST_JPG, VIDEOS
+from test_model_index import metafile_params
 
 CONFIGS = REPO / 'configs'
 
@@ -161,6 +162,8 @@ def test_config_builds(rel):
     with torch.device('meta'):
         net = MODELS.build(model)
     n = sum(p.numel() for p in net.parameters()) / 1e6
+    # the model index lists this count (docs/model_index.md)
+    assert metafile_params(rel) == sum(p.numel() for p in net.parameters())
     if blending is not None:  # builds on CPU
         MODELS.build(dict(cfg.model.data_preprocessor.to_dict(),
                           blending=blending))
