@@ -25,7 +25,7 @@ _venv=${VENV:-$_root/.venv}
 _stamp=$_venv/.uniformer_mm_stamp
 _want=$(cat "$_root"/requirements/*.txt "$_root/setup.cfg" | sha1sum | cut -c1-12)
 if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
-    echo "[setup_env] creating/updating $_venv (one-time, ~1 min)" >&2
+    echo "[setup_env] creating/updating $_venv (one-time, ~3 min)" >&2
     "$_python" -m venv "$_venv"
     "$_venv/bin/python" -m pip install -q --upgrade pip >&2
     if ! "$_venv/bin/python" -c "import torch" 2>/dev/null; then
