@@ -43,8 +43,8 @@ import uniformer_mm  # noqa: F401 - registers everything
 from uniformer_mm.datasets import make_video_demo
 from uniformer_mm.engine import NonFiniteLossError, NonFiniteWeightsError
 
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO / 'tests' / 'data' / 'videos'
+from _paths import REPO, TEST_MP4
+
 TRAIN_PY = REPO / 'tools' / 'train.py'
 RUNTIME = REPO / 'configs' / '_base_' / 'default_runtime.py'
 
@@ -60,7 +60,7 @@ def media(tmp_path_factory):
     demo = make_video_demo(root / 'demo', num_train_per_class=2,
                            num_val_per_class=1, num_frames=8, size=32)
     (root / 'bad').mkdir()
-    blob = (MEDIA / 'test.mp4').read_bytes()
+    blob = TEST_MP4.read_bytes()
     (root / 'bad' / 'truncated.mp4').write_bytes(blob[:len(blob) // 3])
     (root / 'bad' / 'text.mp4').write_text('this is not a video\n')
 

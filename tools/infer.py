@@ -31,8 +31,9 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from uniformer_mm.apis import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa
-                               init_model, load_label_map, predict_scores,
+                               class_names, init_model, predict_scores,
                                topk_predictions)
+from uniformer_mm.label_maps import LabelMapError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -46,7 +47,10 @@ def parse_args(argv=None):
         'inputs', nargs='+', metavar='INPUT',
         help='video / image files, or folders (searched recursively)')
     parser.add_argument(
-        '--label-map', help='class names, one per line (label order)')
+        '--label-map',
+        help='class names, one per line (label order): a file or a shipped '
+        "map such as 'uniformer_mm::label_maps/kinetics400.txt'; default: "
+        "the checkpoint's class names, else the config's label_map")
     parser.add_argument('--topk', type=int, default=5,
                         help='predictions shown per input')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
@@ -106,10 +110,10 @@ def main(argv=None):
         print('WARNING: checkpoint "none": the model has random weights, '
               'its predictions are meaningless (smoke test only).',
               file=sys.stderr, flush=True)
-    names = load_label_map(args.label_map)
-    if names is None:
-        classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
-        names = list(classes) if classes is not None else None
+    try:
+        names = class_names(model, args.label_map)
+    except (FileNotFoundError, LabelMapError) as e:
+        sys.exit(f'infer.py: error: --label-map: {e}')
     extensions = VIDEO_EXTENSIONS if model.task == 'video' \
         else IMAGE_EXTENSIONS
     try:

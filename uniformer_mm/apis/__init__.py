@@ -1,7 +1,8 @@
 """High-level APIs: build a model from a config and run it on videos or
 images (:mod:`.inference`), and export it to ONNX (:mod:`.export`)."""
 from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
-                        build_test_pipeline, class_names, count_views,
+                        build_test_pipeline, class_names, config_class_names,
+                        count_views,
                         extract_clip_feature, get_task, inference_model,
                         init_model, load_config, load_label_map,
                         pool_backbone_output, predict_scores, prepare_inputs,
@@ -9,7 +10,8 @@ from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'build_model',
-    'build_test_pipeline', 'class_names', 'count_views', 'extract_clip_feature', 'get_task',
+    'build_test_pipeline', 'class_names', 'config_class_names',
+    'count_views', 'extract_clip_feature', 'get_task',
     'inference_model', 'init_model', 'load_config', 'load_label_map',
     'pool_backbone_output', 'predict_scores', 'prepare_inputs',
     'scores_of_inputs', 'test_pipeline_cfg', 'topk_predictions'

@@ -6,8 +6,8 @@ from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
 Inputs are run through the config's own test pipeline
-(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its
-loading steps replaced to suit the input:
+(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its loading
+steps replaced to suit the input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
@@ -39,13 +39,16 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
+from ..label_maps import LabelMapError, read_label_map
+
 __all__ = [
     'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS', 'get_task', 'load_config',
     'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
     'prepare_inputs', 'predict_scores',
-    'inference_model', 'load_label_map', 'extract_clip_feature',
+    'inference_model', 'load_label_map', 'config_class_names', 'class_names',
+    'extract_clip_feature',
     'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
-    'scores_of_inputs', 'class_names'
+    'scores_of_inputs'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -181,12 +184,18 @@ def _import_models():
 
 def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     """Build ``cfg.model`` from the task's registry, without pretrained
-    backbone weights and without ``init_weights`` (parameters keep the
-    initialisation of their constructors)."""
+    backbone weights, without ``init_weights`` (parameters keep the
+    initialisation of their constructors) and without the data
+    preprocessor's training-time batch ``blending`` (mixup / cutmix: not
+    used at inference, and a torch ``Beta`` distribution cannot be built on
+    the ``meta`` device)."""
     _import_models()
     task = task or get_task(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
+    preprocessor = model_cfg.get('data_preprocessor')
+    if isinstance(preprocessor, dict):
+        preprocessor.pop('blending', None)
     with _scope(task):
         return _model_registry(task).build(model_cfg)
 
@@ -210,7 +219,9 @@ def init_model(config: Union[str, Path, Config],
     Returns:
         The model in eval mode, with ``model.cfg`` (the config) and
         ``model.task`` (``'video'`` or ``'image'``). ``model.dataset_meta``
-        is taken from the checkpoint's meta when it has one.
+        is taken from the checkpoint's meta when it has class names, else
+        ``{'classes': config_class_names(cfg)}`` when the config names them
+        (see :func:`config_class_names`).
     """
     cfg = load_config(config, cfg_options)
     task = get_task(cfg)
@@ -224,6 +235,12 @@ def init_model(config: Union[str, Path, Config],
         meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
         if isinstance(meta, dict) and meta.get('dataset_meta'):
             model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
+    if not (getattr(model, 'dataset_meta', None) or {}).get('classes'):
+        names = config_class_names(cfg, task)
+        if names is not None:
+            meta = dict(getattr(model, 'dataset_meta', None) or {})
+            meta['classes'] = names
+            model.dataset_meta = meta
     model.cfg = cfg
     model.task = task
     model.to(device)
@@ -256,21 +273,25 @@ def _task_of(model):
 def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
                       ) -> Tuple[List[dict], bool]:
     """The config's test pipeline: ``test_dataloader.dataset.pipeline`` (or
-    that of a wrapped dataset; what ``tools/test.py`` runs), else
-    ``test_pipeline``, else a default 224 single-view pipeline.
+    that of a wrapped / the first concatenated dataset: what
+    ``tools/test.py`` runs), else ``test_pipeline``, else a default 224
+    single-view pipeline.
 
-    The data loader comes first: a zoo row changes the frames, views or
-    resolution of its base with ``update_transforms`` on the data loaders,
-    which leaves the base's ``test_pipeline`` variable as it was.
+    The data loader's pipeline comes first: a config derived from another
+    one updates its loaders (``update_transforms``), and the top-level
+    ``test_pipeline`` it inherits still describes the base (other frames,
+    another crop).
 
     Returns ``(steps, from_config)``.
     """
     dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    while isinstance(dataset, dict) and not dataset.get('pipeline') and \
-            isinstance(dataset.get('dataset') or dataset.get('datasets'),
-                       (dict, list)):
-        inner = dataset.get('dataset') or dataset.get('datasets')
-        dataset = inner if isinstance(inner, dict) else (inner or [{}])[0]
+    while isinstance(dataset, dict) and not dataset.get('pipeline'):
+        if isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']  # RepeatDataset & co
+        elif dataset.get('datasets'):
+            dataset = dataset['datasets'][0]  # ConcatDataset
+        else:
+            break
     pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
     if not pipeline:
         pipeline = cfg.get('test_pipeline')
@@ -439,35 +460,89 @@ def scores_of_inputs(model: nn.Module, packed: dict) -> np.ndarray:
 
 
 def load_label_map(label_map) -> Optional[List[str]]:
-    """Class names from a file (one per line; blank lines skipped; an
-    optional leading integer index is dropped) or a sequence."""
+    """Class names from a label map (None: None): a file path, a shipped map
+    (``'uniformer_mm::label_maps/kinetics400.txt'``) or a sequence; see
+    :func:`uniformer_mm.label_maps.read_label_map`."""
     if label_map is None:
         return None
-    if isinstance(label_map, (list, tuple)):
-        return [str(n) for n in label_map]
-    names = []
-    with open(label_map, encoding='utf-8') as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            head, _, tail = line.partition(' ')
-            if head.isdigit() and tail and int(head) == len(names):
-                line = tail.strip()
-            names.append(line)
+    return read_label_map(label_map)
+
+
+def _head_num_classes(cfg: Config) -> Optional[int]:
+    model = cfg.get('model') or {}
+    head = model.get('cls_head') or model.get('head') or {}
+    n = head.get('num_classes')
+    return int(n) if isinstance(n, int) else None
+
+
+def _test_dataset_type(cfg: Config) -> Optional[str]:
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    ds = loader.get('dataset') or {}
+    while isinstance(ds, dict) and isinstance(ds.get('dataset'), dict):
+        ds = ds['dataset']  # RepeatDataset / ClassBalancedDataset ...
+    if isinstance(ds, dict) and isinstance(ds.get('datasets'), list) and \
+            ds['datasets']:
+        ds = ds['datasets'][0]  # ConcatDataset
+    kind = ds.get('type') if isinstance(ds, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def config_class_names(cfg: Config,
+                       task: Optional[str] = None) -> Optional[List[str]]:
+    """The class names a config declares, or None.
+
+    The config's ``label_map`` (our dataset configs set it to a shipped
+    map, e.g. ``'uniformer_mm::label_maps/kinetics400.txt'``), else the
+    ``METAINFO['classes']`` of its test data set class (mmpretrain's
+    ``ImageNet``). A label map that cannot be read, or names whose count
+    differs from the head's ``num_classes``, are not used (a warning says
+    so): they would label the scores wrongly.
+    """
+    num_classes = _head_num_classes(cfg)
+    source, names = cfg.get('label_map'), None
+    if source is not None:
+        try:
+            names = read_label_map(source)
+        except (FileNotFoundError, LabelMapError) as e:
+            print_log(f'class names not used: config label_map: {e}',
+                      logger='current', level=logging.WARNING)
+            return None
+        source = f'label_map {source!r}'
+    else:
+        kind = _test_dataset_type(cfg)
+        if kind is None:
+            return None
+        task = task or get_task(cfg)
+        if task == 'video':
+            from mmaction.registry import DATASETS
+        else:
+            from mmpretrain.registry import DATASETS
+        cls = DATASETS.get(kind)
+        classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
+        if not classes:
+            return None
+        names, source = [str(c) for c in classes], f'{kind}.METAINFO'
+    if num_classes is not None and len(names) != num_classes:
+        print_log(
+            f'class names not used: {source} has {len(names)} classes, the '
+            f'model {num_classes} (set label_map in the config, or pass '
+            '--label-map)', logger='current', level=logging.WARNING)
+        return None
     return names
 
 
-def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
-    """Class names of a model: from ``label_map`` (see
-    :func:`load_label_map`), else ``model.dataset_meta['classes']`` (saved
-    in checkpoints by mmengine), else None."""
-    names = load_label_map(label_map)
-    if names is None:
-        meta = getattr(model, 'dataset_meta', None) or {}
-        classes = meta.get('classes')
-        names = list(classes) if classes is not None else None
-    return names
+def class_names(model, label_map=None) -> Optional[List[str]]:
+    """The names of ``model``'s classes: ``label_map`` when given (any
+    :func:`load_label_map` source; ``LabelMapError`` when its count differs
+    from the model's classes), else ``model.dataset_meta['classes']`` (set
+    by :func:`init_model` from the checkpoint or the config), else None."""
+    cfg = getattr(model, 'cfg', None)
+    if label_map is not None:
+        num_classes = _head_num_classes(cfg) if cfg is not None else None
+        return read_label_map(label_map, num_classes)
+    meta = getattr(model, 'dataset_meta', None) or {}
+    classes = meta.get('classes')
+    return [str(c) for c in classes] if classes is not None else None
 
 
 def topk_predictions(scores: np.ndarray, topk: int = 5,

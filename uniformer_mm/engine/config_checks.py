@@ -45,6 +45,8 @@ A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 import os.path as osp
 import re
 
+from ..label_maps import resolve_path
+
 __all__ = ['ConfigCheckError', 'check_config']
 
 DOCS = 'docs/datasets/'
@@ -328,6 +330,17 @@ def _missing_top(path):
     return path
 
 
+def _missing_map(path) -> bool:
+    """A local label / channel map path (``uniformer_mm::`` paths resolved)
+    that names no file."""
+    if not isinstance(path, str) or _is_remote(path):
+        return False
+    try:
+        return not osp.isfile(resolve_path(path))
+    except FileNotFoundError:
+        return True
+
+
 def _check_data_paths(cfg, loaders, errors):
     missing = []  # (key, what, path)
     for loader_key in loaders:
@@ -360,14 +373,12 @@ def _check_data_paths(cfg, loaders, errors):
                     missing.append(
                         (f'{path}.data_prefix{sub}', 'directory', full))
             cmap = _get(ds, 'channel_map')  # LabelMapVideoDataset (K710)
-            if isinstance(cmap, str) and not _is_remote(cmap) and \
-                    not osp.isfile(cmap):
+            if _missing_map(cmap):
                 missing.append((f'{path}.channel_map', 'channel map', cmap))
     # the K710 -> K400/600/700 head maps (read when the model is built)
     model = _get(cfg, 'model') or {}
     cmap = _get(_get(model, 'cls_head') or {}, 'channel_map')
-    if isinstance(cmap, str) and not _is_remote(cmap) and \
-            not osp.isfile(cmap):
+    if _missing_map(cmap):
         missing.append(('model.cls_head.channel_map', 'channel map', cmap))
     # One line per docs page (= per data set): the first missing path, the
     # missing data set directories, the other keys that need them.

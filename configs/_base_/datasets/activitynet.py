@@ -50,6 +50,10 @@ ann_file_train = 'data/activitynet/anet_train_list_videos.txt'
 ann_file_val = 'data/activitynet/anet_val_list_videos.txt'
 ann_file_test = 'data/activitynet/anet_val_list_videos.txt'
 num_classes = 200
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/activitynet.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip (one per segment)

@@ -49,6 +49,11 @@ ann_file_train = 'data/hacs/hacs_train_list_videos.txt'
 ann_file_val = 'data/hacs/hacs_val_list_videos.txt'
 ann_file_test = 'data/hacs/hacs_val_list_videos.txt'
 num_classes = 200
+# HACS has the 200 classes of ActivityNet v1.3 (same names).
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/activitynet.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip (one per segment)

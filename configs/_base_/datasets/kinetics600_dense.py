@@ -52,6 +52,10 @@ ann_file_train = 'data/kinetics600/kinetics600_train_list_videos.txt'
 ann_file_val = 'data/kinetics600/kinetics600_val_list_videos.txt'
 ann_file_test = 'data/kinetics600/kinetics600_val_list_videos.txt'
 num_classes = 600
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/kinetics600.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip

@@ -46,6 +46,10 @@ ann_file_train = 'data/kinetics700/kinetics700_train_list_videos.txt'
 ann_file_val = 'data/kinetics700/kinetics700_val_list_videos.txt'
 ann_file_test = 'data/kinetics700/kinetics700_val_list_videos.txt'
 num_classes = 700
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/kinetics700.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 8  # frames per clip (one per segment)

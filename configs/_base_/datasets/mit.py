@@ -46,6 +46,10 @@ ann_file_train = 'data/mit/mit_train_list_videos.txt'
 ann_file_val = 'data/mit/mit_val_list_videos.txt'
 ann_file_test = 'data/mit/mit_val_list_videos.txt'
 num_classes = 339
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/mit.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 8  # frames per clip (one per segment)

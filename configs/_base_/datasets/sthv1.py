@@ -51,6 +51,10 @@ ann_file_train = 'data/sthv1/sthv1_train_list_rawframes.txt'
 ann_file_val = 'data/sthv1/sthv1_val_list_rawframes.txt'
 ann_file_test = 'data/sthv1/sthv1_val_list_rawframes.txt'
 num_classes = 174
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/sthv1.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip (one per segment)

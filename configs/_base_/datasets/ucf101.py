@@ -52,6 +52,10 @@ ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'
 ann_file_val = 'data/ucf101/ucf101_val_split_1_videos.txt'
 ann_file_test = 'data/ucf101/ucf101_val_split_1_videos.txt'
 num_classes = 101
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/ucf101.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip
