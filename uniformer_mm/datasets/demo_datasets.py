@@ -29,7 +29,7 @@ from mmaction.registry import DATASETS as MMACTION_DATASETS
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 
-from .demo_data import make_image_demo, make_video_demo
+from .demo_data import VIDEO_CLASSES, make_image_demo, make_video_demo
 
 __all__ = ['DemoVideoDataset', 'DemoImageDataset']
 
@@ -75,6 +75,11 @@ class DemoVideoDataset(VideoDataset):
         **kwargs: Everything else of ``VideoDataset`` (``ann_file``,
             ``pipeline``, ``data_prefix``, ``test_mode``, ...).
     """
+
+    #: class names in label order: stored by mmengine's runner in every
+    #: checkpoint (``meta['dataset_meta']['classes']``), so that inference
+    #: names the predictions
+    METAINFO = dict(classes=list(VIDEO_CLASSES))
 
     def __init__(self, data_root, demo_cfg=None, **kwargs):
         self.demo_info = _prepare('video', make_video_demo, data_root,
