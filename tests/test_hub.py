@@ -11,7 +11,6 @@ written in the official / mmaction2 layouts by the independent generators
 of ``test_checkpoint.py``, a model index in the OpenMMLab metafile schema
 that points at the server. Each test gets its own ``TORCH_HOME``.
 """
-import copy
 import hashlib
 import importlib.util
 import io
@@ -301,8 +300,30 @@ def test_parse_hash():
     name = 'uniformer_small_in1k_20221219-fe0a7ae0.pth'
     assert parse_hash(None, name, 'https://download.openmmlab.com/x/' +
                       name) == (None, 'fe0a7ae0')
-    assert parse_hash(None, name, 'https://example.org/' + name) == (None,
-                                                                      None)
+    other = parse_hash(None, name, 'https://example.org/' + name)
+    assert other == (None, None)
+
+
+def test_google_drive_links_and_mirror_rules():
+    from uniformer_mm.apis.download import (apply_mirrors, direct_url,
+                                            parse_mirrors)
+    direct = ('https://drive.usercontent.google.com/download?id=1-wT39Qaz_'
+              'x&export=download&confirm=t')
+    assert direct_url('https://drive.google.com/file/d/1-wT39Qaz_x/view?usp'
+                      '=sharing') == direct
+    assert direct_url('https://drive.google.com/open?id=1-wT39Qaz_x') == \
+        direct
+    assert direct_url('https://example.org/a.pth') == 'https://example.org/'\
+        'a.pth'
+    rules = 'https://a.org/x/=https://m.org/y/, https://folder.org/f/'
+    assert parse_mirrors(rules) == [('https://a.org/x/', 'https://m.org/y/'),
+                                    (None, 'https://folder.org/f/')]
+    assert apply_mirrors('https://a.org/x/k.pth', None, rules) == \
+        'https://m.org/y/k.pth'
+    assert apply_mirrors('https://b.org/k.pth?dl=1', 'w.pth', rules) == \
+        'https://folder.org/f/w.pth'
+    assert apply_mirrors('https://b.org/k.pth', None, '') == \
+        'https://b.org/k.pth'
 
 
 def test_list_models(env, zoo):

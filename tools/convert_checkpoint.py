@@ -26,7 +26,6 @@ exit status 2, and no DST file. The conversion itself is
 ``uniformer_mm.checkpoint.convert.convert_file`` (the same in Python).
 """
 import argparse
-import os.path as osp
 import sys
 import warnings
 

@@ -33,7 +33,8 @@ from ..datasets.demo_data import file_lock
 
 __all__ = [
     'MIRRORS_ENV', 'DownloadError', 'HashMismatchError', 'sha256_of',
-    'check_hash', 'parse_mirrors', 'apply_mirrors', 'download_file'
+    'check_hash', 'parse_mirrors', 'apply_mirrors', 'direct_url',
+    'download_file'
 ]
 
 #: Environment variable with mirror rules (see the module doc).
@@ -120,6 +121,23 @@ def apply_mirrors(url: str, file_name: Optional[str] = None,
             name = file_name or osp.basename(url.split('?')[0])
             return new.rstrip('/') + '/' + name
     return url
+
+
+_DRIVE = re.compile(r'^https://drive\.google\.com/(?:file/d/([\w-]+)|'
+                    r'(?:uc|open)\?(?:.*&)?id=([\w-]+))')
+
+
+def direct_url(url: str) -> str:
+    """The direct-download address of a Google Drive file link
+    (``drive.google.com/file/d/ID/view`` and ``...?id=ID``); other URLs
+    unchanged. Drive may still answer with a web page (quota, sign-in),
+    which :func:`download_file` reports."""
+    match = _DRIVE.match(url)
+    if not match:
+        return url
+    file_id = match.group(1) or match.group(2)
+    return ('https://drive.usercontent.google.com/download?id='
+            f'{file_id}&export=download&confirm=t')
 
 
 # --------------------------------------------------------------- progress

@@ -26,11 +26,13 @@ default they are tried in the order listed.
    ``meta['dataset_meta']['classes']``).
 
 Cache (``torch.hub.get_dir()`` is ``$TORCH_HOME/hub``; ``TORCH_HOME``
-defaults to ``~/.cache/torch``)::
+defaults to ``~/.cache/torch``):
 
-    $TORCH_HOME/hub/checkpoints/<File>                        published file, verified
-    $TORCH_HOME/hub/checkpoints/uniformer_mm/<NAME>.<SOURCE>.pth   converted (our layout)
-    $TORCH_HOME/hub/uniformer_mm_partial/<File>.part          unfinished download
+* ``$TORCH_HOME/hub/checkpoints/<File>``: the published file, verified;
+* ``$TORCH_HOME/hub/checkpoints/uniformer_mm/<NAME>.<SOURCE>.pth``: it
+  converted to our layout;
+* ``$TORCH_HOME/hub/uniformer_mm_partial/<File>.part``: an unfinished
+  download.
 
 ``<File>`` is the published file name (where torch.hub and mmengine put
 downloads too, so a file either of them fetched is reused); files without a
@@ -229,7 +231,7 @@ def _log(msg, level=logging.INFO):
 
 def _fetch_one(info, wf, mirrors, progress, retries, timeout):
     from ..checkpoint.convert import convert_file
-    from .download import apply_mirrors
+    from .download import apply_mirrors, direct_url
     out = converted_path(info, wf)
     if _cached_converted(info, wf, out):
         return out
@@ -245,7 +247,8 @@ def _fetch_one(info, wf, mirrors, progress, retries, timeout):
                 f'Delete it to download {wf.url} again, or replace it with '
                 'the right file')
     else:
-        url = apply_mirrors(wf.url, wf.file, mirrors)
+        url = direct_url(
+            apply_mirrors(wf.url, _raw_name(info, wf), mirrors))
         actual = download_file(
             url, raw, part_dir=_partial_dir(), sha256=wf.sha256,
             sha256_prefix=wf.sha256_prefix, progress=progress,

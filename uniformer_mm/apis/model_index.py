@@ -154,8 +154,9 @@ def _weight_files(entry: dict, where: str) -> List[WeightFile]:
         listed = [dict(Source='unknown', URL=entry['Weights'])]
     for item in listed or []:
         if not isinstance(item, dict) or not item.get('URL'):
-            raise ModelIndexError(f'{where}: a Weight Files entry without URL '
-                              f'({item!r}); every entry needs Source and URL')
+            raise ModelIndexError(
+                f'{where}: a Weight Files entry without URL ({item!r}); every '
+                'entry needs Source and URL')
         url = str(item['URL']).strip()
         name = str(item.get('File') or '').strip()
         if not name or name.lower().startswith('unknown'):
@@ -194,16 +195,17 @@ class ModelIndex:
         seen.add(path)
         if not osp.isfile(path):
             raise ModelIndexError(f'model index file {path} does not exist '
-                              '(named by an Import of the index)')
+                                  '(named by an Import of the index)')
         try:
             with open(path, encoding='utf-8') as f:
                 data = yaml.safe_load(f) or {}
         except yaml.YAMLError as e:
-            raise ModelIndexError(f'model index file {path} is not valid YAML: '
-                              f'{" ".join(str(e).split())}')
+            raise ModelIndexError(
+                f'model index file {path} is not valid YAML: '
+                f'{" ".join(str(e).split())}')
         if not isinstance(data, dict):
-            raise ModelIndexError(f'model index file {path}: expected a mapping '
-                              'with Import / Models')
+            raise ModelIndexError(f'model index file {path}: expected a '
+                                  'mapping with Import / Models')
         self.files.append(path)
         for rel in data.get('Import') or []:
             self._load(osp.normpath(osp.join(osp.dirname(self.path),
@@ -280,7 +282,7 @@ def load_model_index(path: Optional[str] = None) -> ModelIndex:
     path = osp.abspath(path)
     if not osp.isfile(path):
         raise ModelIndexError(f'model index {path} does not exist (set by '
-                          f'{INDEX_ENV}?)')
+                              f'{INDEX_ENV}?)')
     cached = _CACHE.get(path)
     if cached is not None:
         index, stamps = cached

@@ -254,7 +254,8 @@ def check_arch_metadata(module, local_metadata, prefix, state_dict):
     check_head_dim(module, info.get('head_dim'), how, source)
 
 
-__all__ = ['SCHEME', 'resolve_scheme_path', 'read_checkpoint', 'convert_for_loading',
-           'load_from_local_uniformer', 'load_from_uniformer_scheme',
-           'register_loaders', 'load_pretrained_backbone',
+__all__ = ['SCHEME', 'resolve_scheme_path', 'read_checkpoint',
+           'convert_for_loading', 'load_from_local_uniformer',
+           'load_from_uniformer_scheme', 'register_loaders',
+           'load_pretrained_backbone',
            'backbone_state_dict', 'record_arch_hook', 'check_arch_metadata']
