@@ -208,3 +208,53 @@ def test_trained_demo_exports_to_the_official_layout(tmp_path):
     assert a['pred_class'] in classes  # names from the checkpoint
     np.testing.assert_allclose(a['pred_scores'], b['pred_scores'],
                                atol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# class names in the checkpoints that training writes
+# ---------------------------------------------------------------------------
+def test_training_checkpoints_name_their_classes(tmp_path):
+    """A data set without class names (mmaction2's VideoDataset): the
+    AtomicCheckpointHook of our runtime stores the config's label map, and a
+    resumed run does not see a changed data set."""
+    from uniformer_mm.datasets.demo_data import make_video_demo
+    root = tmp_path / 'data'
+    info = make_video_demo(str(root), num_train_per_class=1,
+                           num_val_per_class=1, num_frames=8)
+    loader = '''dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='VideoDataset', ann_file=r'{ann}',
+                 data_prefix=dict(video=r'{root}'),
+                 pipeline={{{{_base_.{pipeline}}}}}))'''
+    config = tmp_path / 'video_dataset.py'
+    config.write_text('\n'.join([
+        f"_base_ = [r'{DEMO_CFG}']",
+        f"label_map = r'{info['label_map']}'",
+        "default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', "
+        "save_best=None))",
+        'train_dataloader = ' + loader.format(
+            ann=info['train_list'], root=root, pipeline='train_pipeline'),
+        'val_dataloader = ' + loader.format(
+            ann=info['val_list'], root=root, pipeline='val_pipeline'),
+        'test_dataloader = val_dataloader', '']))
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        '_train_for_names', REPO / 'tools' / 'train.py')
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    work = tmp_path / 'work'
+    options = ['train_cfg.max_epochs=1',
+               'model.backbone.arch.embed_dims=[16,32,64,64]',
+               'model.backbone.arch.depths=[1,1,1,1]',
+               'model.backbone.arch.head_dim=16',
+               'model.cls_head.in_channels=64']
+    train.main([str(config), '--work-dir', str(work), '--cfg-options'] +
+               options)
+    meta = load_checkpoint_file(str(work / 'epoch_1.pth'))['meta']
+    assert meta['dataset_meta']['classes'] == list(info['classes'])
+    train.main([str(config), '--work-dir', str(work), '--resume',
+                '--cfg-options'] + options)
+    logs = sorted(work.glob('*/*.log'))
+    text = logs[-1].read_text()
+    assert len(logs) == 2 and 'resumed' in text.lower()
+    assert 'dataset metainfo' not in text  # mmengine's check saw no change

@@ -188,6 +188,7 @@ def zoo(tmp_path_factory):
     z.add('tiny_k400', video_cfg, video, video_files,
           task='Action Recognition')
     z.add('tiny_short', video_cfg, video, video_files, alias_of='tiny_k400')
+    z.add('tiny_bare', video_cfg, video, [], alias_of='tiny_k400')
 
     v2_cfg = v2_model_cfg()
     v2 = perturb_(build(v2_cfg), seed=5)
@@ -334,6 +335,8 @@ def test_list_models(env, zoo):
                                                    'tinyv2_k400']
     assert uniformer_mm.list_models('K400') == [
         'tiny-test_k400', 'tiny_k400', 'tinyv2-mm_k400', 'tinyv2_k400']
+    assert uniformer_mm.list_models('tiny_*') == ['tiny_bare', 'tiny_k400',
+                                                  'tiny_short']
     video = uniformer_mm.list_models(task='video')
     assert 'tiny_k400' in video and 'tinyv2_k400' in video
     assert 'tiny-image_in1k' not in video
@@ -344,6 +347,11 @@ def test_list_models(env, zoo):
     info = hub.model_info('tiny_short')
     assert info.alias_of == 'tiny_k400' and info.canonical == 'tiny_k400'
     assert info.sources == ['mmaction2', 'official']
+    # an alias without weight files of its own has its model's
+    assert 'tiny_bare' in uniformer_mm.list_models(pretrained=True)
+    assert hub.fetch_checkpoint('tiny_bare@official', progress=False) == str(
+        env / 'hub' / 'checkpoints' / 'uniformer_mm' /
+        'tiny_k400.official.pth')
     assert hub.model_info('tiny_k400').top1 == 12.5
     with pytest.raises(HubError) as e:
         uniformer_mm.get_model('tiny_k4OO')

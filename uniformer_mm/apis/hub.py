@@ -143,7 +143,7 @@ def list_models(pattern: Optional[str] = None, task: Optional[str] = None,
                 continue
         if task and not _task_matches(info, task):
             continue
-        if pretrained and not info.weight_files:
+        if pretrained and not _released(info):
             continue
         names.append(name)
     return sorted(names)
@@ -177,14 +177,21 @@ def converted_path(info: ModelInfo, wf: WeightFile) -> str:
                     f'{info.canonical}.{wf.source}.pth')
 
 
+def _released(info: ModelInfo) -> list:
+    """The row's weight files; an alias without its own, its model's."""
+    if info.weight_files or not info.alias_of:
+        return info.weight_files
+    return _index()[info.alias_of].weight_files
+
+
 def _weight_files(info: ModelInfo, source: Optional[str]):
-    files = info.weight_files
+    files = _released(info)
     if source:
         files = [w for w in files if w.source == source]
         if not files:
             raise HubError(
                 f'{info.name} has no checkpoint from {source!r} (its '
-                f'sources: {", ".join(info.sources) or "none"})',
+                f'sources: {", ".join(w.source for w in _released(info))})',
                 'Pick one of its sources or leave the source out')
     if not files:
         raise HubError(
