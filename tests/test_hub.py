@@ -203,6 +203,19 @@ def zoo(tmp_path_factory):
 
     z.add('tiny-noweights_in1k', image_cfg, image, [])
 
+    # an official file whose classifier rows are in another class order
+    # (reversed), which its Label Map names: rows re-ordered to the config's
+    order = list(reversed(range(len(CLASSES))))
+    (z.root / 'official_order.txt').write_text(
+        '\n'.join(CLASSES[i] for i in order) + '\n')
+    sd = to_official_v1(video.state_dict())
+    for key in ('head.weight', 'head.bias'):
+        sd[key] = sd[key][order].clone()
+    data = _bytes(official_container('video', sd))
+    z.add('tiny-order_k400', video_cfg, video, [dict(weight(
+        'official', z.serve('/off/tiny_order.pth', data), data, 'full',
+        'tiny_order.pth'), **{'Label Map': 'official_order.txt'})])
+
     # --- faults (the image model's file) -----------------------------
     good = _bytes(official_container('image', to_official_v1(
         image.state_dict())))
@@ -334,7 +347,8 @@ def test_list_models(env, zoo):
     assert uniformer_mm.list_models('tinyv2*') == ['tinyv2-mm_k400',
                                                    'tinyv2_k400']
     assert uniformer_mm.list_models('K400') == [
-        'tiny-test_k400', 'tiny_k400', 'tinyv2-mm_k400', 'tinyv2_k400']
+        'tiny-order_k400', 'tiny-test_k400', 'tiny_k400', 'tinyv2-mm_k400',
+        'tinyv2_k400']
     assert uniformer_mm.list_models('tiny_*') == ['tiny_bare', 'tiny_k400',
                                                   'tiny_short']
     video = uniformer_mm.list_models(task='video')
@@ -379,7 +393,8 @@ def test_index_locations(zoo, monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('name', [
     'tiny-image_in1k', 'tiny-tl_in1k', 'tiny-light_in1k', 'tiny_k400',
-    'tiny_k400@official', 'tiny_short', 'tinyv2_k400', 'tinyv2-mm_k400'])
+    'tiny_k400@official', 'tiny_short', 'tinyv2_k400', 'tinyv2-mm_k400',
+    'tiny-order_k400'])
 def test_get_model_every_format(env, zoo, name, capsys):
     server = zoo.server
     base, _, source = name.partition('@')

@@ -218,7 +218,8 @@ def _cached_converted(info, wf, path) -> bool:
     if not osp.isfile(path):
         return False
     record = _record_of(path)
-    if record is None or record.get('file') != _raw_name(info, wf):
+    if record is None or record.get('file') != _raw_name(info, wf) or \
+            record.get('label_map') != wf.label_map:
         return False
     return check_hash(str(record.get('sha256') or ''), wf.sha256,
                       wf.sha256_prefix)
@@ -265,13 +266,24 @@ def _fetch_one(info, wf, mirrors, progress, retries, timeout):
                  'checked by converting it against its config (sha256 '
                  f'{actual})', logging.WARNING)
     record = dict(name=info.canonical, source=wf.source, url=wf.url,
-                  file=_raw_name(info, wf), sha256=actual,
+                  file=_raw_name(info, wf), sha256=actual, label_map=None,
                   config=osp.relpath(info.config, osp.dirname(
                       load_model_index().path)))
+    options = {}
+    if wf.label_map:  # rows in another class order than the config's
+        from mmengine.config import Config
+        target = Config.fromfile(info.config).get('label_map')
+        if not target:
+            raise HubError(
+                f'the index gives the class order of {wf.url} ({wf.label_map}'
+                f') but the config of {info.name} names no label_map to '
+                'order the rows by', 'Set label_map in the config')
+        options = dict(label_map_from=wf.label_map, label_map_to=target)
+        record['label_map'] = wf.label_map
     try:
         convert_file(raw, out, config=info.config, head_dim='config',
                      extra_meta=dict(uniformer_hub=record),
-                     log=lambda m: _log(m, logging.DEBUG))
+                     log=lambda m: _log(m, logging.DEBUG), **options)
     except CheckpointError as e:
         raise HubError(
             f'{raw} (from {wf.url}) does not convert to {info.name}: {e}',

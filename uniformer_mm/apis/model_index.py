@@ -21,7 +21,10 @@ digits>`` (a prefix: OpenMMLab writes the first 8 digits of a file's sha256
 into its name, ``..._20221219-82c01015.pth``; text after the digits, such as
 ``... (prefix in the file name)``, is ignored) or ``unknown``. Without a
 ``Hash`` the OpenMMLab file-name convention is applied to files on
-``download.openmmlab.com``.
+``download.openmmlab.com``. An optional ``Label Map`` names the class order
+of the file's classifier rows when it is not the config's ``label_map``
+(e.g. an official Kinetics release in the SlowFast order): a label-map path,
+``uniformer_mm::label_maps/...`` or relative to the index's folder.
 """
 import os
 import os.path as osp
@@ -90,6 +93,8 @@ class WeightFile:
     sha256: Optional[str] = None  # full hex digest
     sha256_prefix: Optional[str] = None  # leading hex digits
     note: str = ''
+    label_map: Optional[str] = None  # class order of the rows, if not the
+    # config's label_map
 
     @property
     def hash_text(self) -> str:
@@ -147,7 +152,16 @@ def _task_of(entry: dict) -> Optional[str]:
     return None
 
 
-def _weight_files(entry: dict, where: str) -> List[WeightFile]:
+def _label_map(value, root):
+    if not value:
+        return None
+    value = str(value)
+    if '::' in value or '://' in value or osp.isabs(value):
+        return value
+    return osp.normpath(osp.join(root, value))
+
+
+def _weight_files(entry: dict, where: str, root: str) -> List[WeightFile]:
     files = []
     listed = entry.get('Weight Files')
     if listed is None and entry.get('Weights'):
@@ -165,7 +179,9 @@ def _weight_files(entry: dict, where: str) -> List[WeightFile]:
         files.append(WeightFile(source=str(item.get('Source') or 'unknown'),
                                 url=url, file=name, sha256=full,
                                 sha256_prefix=prefix,
-                                note=str(item.get('Note') or '')))
+                                note=str(item.get('Note') or ''),
+                                label_map=_label_map(item.get('Label Map'),
+                                                     root)))
     return files
 
 
@@ -229,7 +245,7 @@ class ModelIndex:
             alias_of=entry.get('Alias Of') or None,
             task=_task_of(entry), metadata=dict(entry.get('Metadata') or {}),
             results=list(entry.get('Results') or []),
-            weight_files=_weight_files(entry, where), raw=dict(entry))
+            weight_files=_weight_files(entry, where, root), raw=dict(entry))
 
     def __contains__(self, name) -> bool:
         return name in self.models
