@@ -297,8 +297,10 @@ def load_model_index(path: Optional[str] = None) -> ModelIndex:
             f'clone that has model-index.yml, or set {INDEX_ENV}=FILE')
     path = osp.abspath(path)
     if not osp.isfile(path):
-        raise ModelIndexError(f'model index {path} does not exist (set by '
-                              f'{INDEX_ENV}?)')
+        env = os.environ.get(INDEX_ENV)
+        named = env and osp.abspath(osp.expanduser(env)) == path
+        raise ModelIndexError(f'model index {path} does not exist' + (
+            f' (named by {INDEX_ENV})' if named else ''))
     cached = _CACHE.get(path)
     if cached is not None:
         index, stamps = cached
