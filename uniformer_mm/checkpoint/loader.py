@@ -23,6 +23,12 @@ gets through ``custom_imports``):
     Explicit: converts any supported format (CLIP too), and fails with a
     one-line error on an unknown one.
 
+``load_from='uniformer://NAME'``
+    A model of the model index (``uniformer_mm.list_models()``;
+    ``NAME@SOURCE`` picks the source): its released checkpoint, downloaded,
+    verified, converted and cached by :func:`uniformer_mm.apis.hub.
+    fetch_checkpoint` (a file of that name in the working directory wins).
+
 Head layout of converted official V1 files follows their kind: image files
 get mmpretrain's (``head.fc``), video files mmaction2's (``cls_head.fc_cls``).
 ``load_from`` loads non-strictly (mmengine): check its log for missing keys.
@@ -45,11 +51,36 @@ from .io import CheckpointError, load_checkpoint_file
 SCHEME = 'uniformer://'
 
 
+def resolve_scheme_path(path: str) -> str:
+    """The local file of ``uniformer://PATH`` / ``uniformer://NAME``
+    (fetched from the model hub for a NAME); other paths unchanged.
+
+    Raises:
+        CheckpointError: neither an existing file nor a model name (one
+            line).
+    """
+    if not path.startswith(SCHEME):
+        return path
+    rest = osp.expanduser(path[len(SCHEME):])
+    if osp.isfile(rest) or '://' in rest:
+        return rest
+    from ..apis.hub import fetch_checkpoint, is_model_name
+    if is_model_name(rest):
+        return fetch_checkpoint(rest)
+    if osp.sep in rest or osp.splitext(rest)[1] in ('.pth', '.pt', '.pyth',
+                                                    '.ckpt', '.bin'):
+        raise FileNotFoundError(f'{rest} can not be found.')
+    raise CheckpointError(
+        f'{path}: no file {rest!r} and no model of that name in the model '
+        'index', 'Give an existing checkpoint file or a name that '
+        'uniformer_mm.list_models() lists')
+
+
 def read_checkpoint(path: str, allow_unsafe=None, map_location='cpu'):
     """A local file with :func:`load_checkpoint_file`; URLs and other
-    schemes through mmengine's loaders."""
-    if path.startswith(SCHEME):
-        path = path[len(SCHEME):]
+    schemes through mmengine's loaders; ``uniformer://NAME`` through the
+    model hub."""
+    path = resolve_scheme_path(path)
     if '://' in path and not osp.isfile(path):
         return CheckpointLoader.load_checkpoint(path, map_location)
     return load_checkpoint_file(path, allow_unsafe=allow_unsafe,
@@ -113,8 +144,10 @@ def load_from_local_uniformer(filename, map_location):
 
 
 def load_from_uniformer_scheme(filename, map_location):
-    """``uniformer://PATH``: convert any supported format."""
-    path = osp.expanduser(filename[len(SCHEME):])
+    """``uniformer://PATH``: convert any supported format;
+    ``uniformer://NAME``: the released checkpoint of a model of the index.
+    """
+    path = resolve_scheme_path(filename)
     ckpt = read_checkpoint(path, map_location=map_location)
     return convert_for_loading(ckpt, path, explicit=True)
 
@@ -221,7 +254,8 @@ def check_arch_metadata(module, local_metadata, prefix, state_dict):
     check_head_dim(module, info.get('head_dim'), how, source)
 
 
-__all__ = ['SCHEME', 'read_checkpoint', 'convert_for_loading',
-           'load_from_local_uniformer', 'load_from_uniformer_scheme',
-           'register_loaders', 'load_pretrained_backbone',
+__all__ = ['SCHEME', 'resolve_scheme_path', 'read_checkpoint',
+           'convert_for_loading', 'load_from_local_uniformer',
+           'load_from_uniformer_scheme', 'register_loaders',
+           'load_pretrained_backbone',
            'backbone_state_dict', 'record_arch_hook', 'check_arch_metadata']

@@ -35,7 +35,8 @@ one):
     ``RobustVideoDataset(on_bad='skip')`` without ``BadSampleHook``.
 ``checkpoints``
     A local checkpoint that does not exist: ``load_from`` (also
-    ``uniformer://PATH``) and, in training, a backbone's
+    ``uniformer://PATH``; ``uniformer://NAME`` of the model index is
+    fetched when loaded) and, in training, a backbone's
     ``init_cfg=dict(type='Pretrained', checkpoint=...)`` and UniFormerV2's
     ``clip_pretrained`` (URLs and ``open-mmlab://``-style names are not
     checked).
@@ -480,6 +481,10 @@ def _local_checkpoint(path):
     from ..checkpoint.loader import SCHEME
     if path.startswith(SCHEME):
         path = path[len(SCHEME):]
+        if not osp.isfile(path):
+            from ..apis.hub import is_model_name
+            if is_model_name(path):  # uniformer://NAME: the model hub's
+                return None
     return None if _is_remote(path) else path
 
 

@@ -10,6 +10,11 @@
     writing the new one and writes the pointer in place: with
     ``max_keep_ckpts=1`` a kill during the save leaves no checkpoint at
     all.) Temporary files of a killed run are removed when training starts.
+    Every checkpoint the runner saves names its classes: when the training
+    data set gives none (mmaction2's ``VideoDataset``), the config's label
+    map goes into ``meta['dataset_meta']['classes']`` (what inference and
+    the model hub read); it is taken out again when a run resumes, so that
+    mmengine's data-set check sees what it saved.
 
 ``PreemptionCheckpointHook``
     Installs a handler for SIGTERM (what slurm sends before pre-empting or
@@ -41,6 +46,11 @@ from ..atomic_checkpoint import atomic_write_text, remove_stale_temp_files
 __all__ = ['AtomicCheckpointHook', 'PreemptionCheckpointHook']
 
 
+#: meta key keeping the data set's own ``dataset_meta`` when the hook added
+#: the config's class names to it
+_DATASET_META = 'uniformer_dataset_meta_without_label_map'
+
+
 def _write_pointer(runner, path):
     atomic_write_text(path, osp.join(runner.work_dir, 'last_checkpoint'))
 
@@ -60,6 +70,27 @@ class AtomicCheckpointHook(CheckpointHook):
                         f'AtomicCheckpointHook: removed {len(removed)} '
                         'temporary files of an interrupted save: '
                         + ', '.join(osp.basename(p) for p in removed))
+
+    def before_save_checkpoint(self, runner, checkpoint) -> None:
+        meta = checkpoint.setdefault('meta', {})
+        dataset_meta = meta.get('dataset_meta')
+        if isinstance(dataset_meta, dict) and dataset_meta.get('classes'):
+            return
+        from ...apis.hub import config_class_names
+        try:
+            names = config_class_names(runner.cfg)
+        except Exception as e:  # noqa: BLE001 - a bad map must not stop
+            runner.logger.warning(f'class names not stored: {e}')
+            return
+        if names:
+            meta[_DATASET_META] = dataset_meta  # the data set's own
+            meta['dataset_meta'] = dict(dataset_meta or {},
+                                        classes=list(names))
+
+    def after_load_checkpoint(self, runner, checkpoint) -> None:
+        meta = checkpoint.get('meta')
+        if isinstance(meta, dict) and _DATASET_META in meta:
+            meta['dataset_meta'] = meta.pop(_DATASET_META)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         ckpt_filename = self.filename_tmpl.format(step)
@@ -102,6 +133,8 @@ class AtomicCheckpointHook(CheckpointHook):
     def _save_best_checkpoint(self, runner, metrics) -> None:
         # Let mmengine save the new best without deleting the old one first
         # (it deletes whatever best path it knows), then delete the old.
+        if not self.save_best:  # no best_ckpt_path attributes then
+            return
         old_single = self.best_ckpt_path
         old_dict = dict(getattr(self, 'best_ckpt_path_dict', None) or {})
         self.best_ckpt_path = None
