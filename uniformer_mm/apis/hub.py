@@ -63,7 +63,7 @@ from .model_index import (TASK_ALIASES, ModelIndexError, ModelInfo,
 __all__ = [
     'HubError', 'list_models', 'model_info', 'get_model',
     'fetch_checkpoint', 'is_model_name', 'hub_dir', 'checkpoint_dir',
-    'converted_path', 'config_class_names'
+    'converted_path'
 ]
 
 
@@ -337,22 +337,6 @@ def fetch_checkpoint(name: str, source: Optional[str] = None,
 
 
 # ---------------------------------------------------------------- models
-def config_class_names(cfg) -> Optional[List[str]]:
-    """Class names of a config's classifier rows: its ``label_map`` (a
-    shipped ``uniformer_mm::label_maps/...`` map or a file), or None."""
-    try:  # the reader of the shipped label maps, where the package has it
-        from .inference import config_class_names as names_of
-    except ImportError:
-        names_of = None
-    if names_of is not None:
-        return names_of(cfg)
-    label_map = cfg.get('label_map') if hasattr(cfg, 'get') else None
-    if not label_map:
-        return None
-    from ..checkpoint.head import read_label_map
-    return read_label_map(label_map)
-
-
 def _resolve_config(model, pretrained):
     """``(info or None, config path or Config)`` of a get_model argument."""
     from mmengine.config import Config

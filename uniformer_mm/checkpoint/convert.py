@@ -446,7 +446,7 @@ def _class_names(args, model, classes, rows, log):
                 'Pass the label map of the classifier rows')
         return names
     if model is not None:
-        from uniformer_mm.apis.hub import config_class_names
+        from uniformer_mm.apis.inference import config_class_names
         names = config_class_names(model.cfg)
         if names is not None and len(names) == rows:
             return names

@@ -76,7 +76,7 @@ class AtomicCheckpointHook(CheckpointHook):
         dataset_meta = meta.get('dataset_meta')
         if isinstance(dataset_meta, dict) and dataset_meta.get('classes'):
             return
-        from ...apis.hub import config_class_names
+        from ...apis.inference import config_class_names
         try:
             names = config_class_names(runner.cfg)
         except Exception as e:  # noqa: BLE001 - a bad map must not stop
