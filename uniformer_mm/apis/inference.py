@@ -5,9 +5,10 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
-Inputs are run through the config's own test pipeline (``test_pipeline``, or
-``test_dataloader.dataset.pipeline``), with its loading steps replaced to suit
-the input:
+Inputs are run through the test pipeline ``tools/test.py`` would use
+(:func:`test_pipeline_cfg`: ``test_dataloader.dataset.pipeline``, else the
+top-level ``test_pipeline``), with its loading steps replaced to suit the
+input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
@@ -37,14 +38,15 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS', 'get_task', 'load_config',
     'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
     'prepare_inputs', 'predict_scores',
     'inference_model', 'load_label_map', 'extract_clip_feature',
-    'pool_backbone_output', 'count_views', 'test_pipeline_cfg'
+    'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
+    'load_weights', 'check_model_config', 'class_names', 'model_num_classes',
+    'LabelMapError'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -53,6 +55,10 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff', '.ppm', '.pgm')
 
 _SCOPES = {'video': 'mmaction', 'image': 'mmpretrain'}
+
+
+class LabelMapError(ValueError):
+    """Class names that do not match the model's classes."""
 
 # mmaction2 loading steps: opening a video ...
 _VIDEO_INITS = {
@@ -178,12 +184,28 @@ def _import_models():
             pass
 
 
+def check_model_config(cfg: Config) -> None:
+    """Unknown types and arguments of ``cfg.model`` as one-line errors
+    (:func:`uniformer_mm.engine.config_checks.check_types`), before it is
+    built.
+
+    Raises:
+        ConfigCheckError: one line per problem, with a "did you mean".
+    """
+    from ..engine.config_checks import ConfigCheckError, check_types
+    errors = []
+    check_types(cfg, errors, model_only=True)
+    if errors:
+        raise ConfigCheckError('\n'.join(errors))
+
+
 def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     """Build ``cfg.model`` from the task's registry, without pretrained
     backbone weights and without ``init_weights`` (parameters keep the
     initialisation of their constructors)."""
     _import_models()
     task = task or get_task(cfg)
+    check_model_config(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
     with _scope(task):
@@ -193,18 +215,25 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               min_loaded_fraction: Optional[float] = None) -> nn.Module:
     """Build a recognizer (mmaction2) or classifier (mmpretrain) for
     inference.
 
     Args:
         config: config file or :class:`Config`.
-        checkpoint: checkpoint file (or URL) loaded with mmengine's
-            ``load_checkpoint`` (``torch.load`` with ``weights_only``); None:
-            random initialisation (``init_weights``; pretrained backbone
-            weights named by the config are *not* loaded).
+        checkpoint: checkpoint file (or URL), read safely (weights only, any
+            supported format, see :mod:`uniformer_mm.checkpoint.loader`);
+            None: random initialisation (``init_weights``; pretrained
+            backbone weights named by the config are *not* loaded).
         device: where the model goes.
         cfg_options: dotted-key overrides merged into the config.
+        min_loaded_fraction: the checkpoint must fill at least this
+            fraction of the model's parameters, else
+            :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+            (one line: tensors matched, the arch the checkpoint fits).
+            Default: the config's ``min_loaded_fraction``, else
+            ``$UNIFORMER_MM_MIN_LOADED``, else 0.5; 0 switches it off.
 
     Returns:
         The model in eval mode, with ``model.cfg`` (the config) and
@@ -218,8 +247,9 @@ def init_model(config: Union[str, Path, Config],
         with _scope(task), _quiet_logger():
             model.init_weights()
     else:
-        ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu',
-                               logger='current')
+        ckpt = load_weights(model, str(checkpoint), min_loaded_fraction
+                               if min_loaded_fraction is not None else
+                               cfg.get('min_loaded_fraction'))
         meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
         if isinstance(meta, dict) and meta.get('dataset_meta'):
             model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
@@ -228,6 +258,31 @@ def init_model(config: Union[str, Path, Config],
     model.to(device)
     model.eval()
     return model
+
+
+def load_weights(model: nn.Module, checkpoint: str,
+                 min_loaded_fraction: Optional[float] = None) -> dict:
+    """Load a checkpoint into a model as mmengine's ``load_checkpoint``
+    does (non-strict, ``module.`` prefixes removed), after checking that it
+    fills at least ``min_loaded_fraction`` of the model
+    (:func:`~uniformer_mm.checkpoint.coverage.check_checkpoint_for_model`).
+
+    Returns the loaded checkpoint.
+    """
+    from mmengine.runner.checkpoint import (_load_checkpoint,
+                                            _load_checkpoint_to_model)
+
+    from ..checkpoint.coverage import check_checkpoint_for_model
+    from ..checkpoint.io import CheckpointError
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(
+            f'{checkpoint} holds a {type(ckpt).__name__}, not a state dict',
+            'Give a checkpoint saved by tools/train.py or torch.save')
+    check_checkpoint_for_model(model, ckpt, checkpoint,
+                               min_fraction=min_loaded_fraction)
+    _load_checkpoint_to_model(model, ckpt, strict=False, logger='current')
+    return ckpt
 
 
 @contextlib.contextmanager
@@ -252,22 +307,41 @@ def _task_of(model):
 # --------------------------------------------------------------------------
 # pipeline
 # --------------------------------------------------------------------------
+def _leaf_dataset(dataset):
+    """The data set that holds the pipeline, through wrappers
+    (``RepeatDataset``'s ``dataset``, ``ConcatDataset``'s first of
+    ``datasets``)."""
+    while isinstance(dataset, dict) and not dataset.get('pipeline'):
+        if isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']
+        elif isinstance(dataset.get('datasets'), (list, tuple)) and \
+                dataset['datasets']:
+            dataset = dataset['datasets'][0]
+        else:
+            break
+    return dataset if isinstance(dataset, dict) else {}
+
+
 def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
                       ) -> Tuple[List[dict], bool]:
-    """The config's test pipeline: ``test_pipeline``, else
-    ``test_dataloader.dataset.pipeline`` (or that of a wrapped dataset),
-    else a default 224 single-view pipeline.
+    """The test pipeline ``tools/test.py`` runs for ``cfg``:
+    ``test_dataloader.dataset.pipeline`` (through dataset wrappers), else
+    the top-level ``test_pipeline`` (configs without a test loader, e.g.
+    ``configs/_base_/models``), else a default 224 single-view pipeline.
+
+    The loader's pipeline comes first because that is what is evaluated: a
+    config (or ``--cfg-options``) that changes the test views there leaves
+    a top-level ``test_pipeline`` variable behind. Every tool that needs
+    the test views (``tools/infer.py``, ``extract_features.py``,
+    ``export_onnx.py``, ``analysis/get_flops.py``, ``benchmark.py``) and
+    the inference API read them here.
 
     Returns ``(steps, from_config)``.
     """
-    pipeline = cfg.get('test_pipeline')
-    if not pipeline:
-        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-        while isinstance(dataset, dict) and not dataset.get('pipeline') \
-                and isinstance(dataset.get('dataset'), dict):
-            dataset = dataset['dataset']  # RepeatDataset & co
-        pipeline = dataset.get('pipeline') if isinstance(dataset,
-                                                         dict) else None
+    loader = cfg.get('test_dataloader') or {}
+    dataset = _leaf_dataset(loader.get('dataset') if isinstance(
+        loader, dict) else None)
+    pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
     if pipeline:
         return [copy.deepcopy(dict(step)) for step in pipeline], True
     task = task or get_task(cfg)
@@ -442,13 +516,43 @@ def load_label_map(label_map) -> Optional[List[str]]:
     return names
 
 
-def _class_names(model, label_map):
+def model_num_classes(model: nn.Module) -> Optional[int]:
+    """``num_classes`` of the model's head (mmaction2 ``cls_head`` or
+    mmpretrain ``head``), None if it has none."""
+    for name in ('cls_head', 'head'):
+        head = getattr(model, name, None)
+        n = getattr(head, 'num_classes', None)
+        if isinstance(n, int):
+            return n
+    return None
+
+
+def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
+    """The class names for a model's scores: ``label_map`` (file or list),
+    else ``model.dataset_meta['classes']``, else None.
+
+    Raises:
+        LabelMapError: the names are not one per class of the head (a label
+            map of another data set would name every prediction wrongly).
+    """
     names = load_label_map(label_map)
+    where = f'the label map {label_map}' if isinstance(
+        label_map, (str, Path)) else 'the label map'
     if names is None:
         meta = getattr(model, 'dataset_meta', None) or {}
         classes = meta.get('classes')
         names = list(classes) if classes is not None else None
+        where = "the checkpoint's dataset_meta['classes']"
+    n = model_num_classes(model)
+    if names is not None and n is not None and len(names) != n:
+        head = 'model.cls_head' if hasattr(model, 'cls_head') else \
+            'model.head'
+        raise LabelMapError(
+            f'{where} has {len(names)} names but {head}.num_classes={n}: '
+            'give the label map of the data set the model was trained on '
+            '(one name per line, in label order)')
     return names
+
 
 
 def topk_predictions(scores: np.ndarray, topk: int = 5,
@@ -485,7 +589,7 @@ def inference_model(model: nn.Module,
         (probabilities for ``average_clips='prob'`` and mmpretrain heads).
     """
     scores, _ = predict_scores(model, path_or_array)
-    return topk_predictions(scores, topk, _class_names(model, label_map))
+    return topk_predictions(scores, topk, class_names(model, label_map))
 
 
 # --------------------------------------------------------------------------

@@ -37,7 +37,8 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .arch import (arch_meta, check_head_dim, checkpoint_head_dim,
-                   head_dim_check_enabled)
+                   describe_state_dict, head_dim_check_enabled)
+from .coverage import check_load_coverage
 from .formats import OFFICIAL_FORMATS, convert_checkpoint, detect_format
 from .inflate import inflate_v1, inflate_v2
 from .io import CheckpointError, load_checkpoint_file
@@ -143,7 +144,8 @@ def backbone_state_dict(state_dict, prefix='backbone.'):
 
 
 def load_pretrained_backbone(backbone, checkpoint, prefix=None,
-                             map_location='cpu', logger='current'):
+                             map_location='cpu', logger='current',
+                             min_fraction=None):
     """Initialise a UniFormer (V1 or V2) backbone from a checkpoint of any
     supported format.
 
@@ -153,6 +155,12 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
             already loaded checkpoint.
         prefix (str, optional): prefix of the backbone keys in our layout
             (default ``'backbone.'``).
+        min_fraction (float, optional): the checkpoint must fill at least
+            this fraction of the backbone's parameters, else
+            :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+            (default: :func:`~uniformer_mm.checkpoint.coverage.min_loaded_fraction`;
+            0 switches the check off). A CLIP file is measured against the
+            ViT part of a UniFormerV2 backbone.
 
     Returns:
         ``torch.nn.modules.module._IncompatibleKeys`` of the load.
@@ -179,6 +187,14 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
     target = backbone.state_dict()
     v2 = hasattr(backbone, 'class_embedding')
     sd, report = (inflate_v2 if v2 else inflate_v1)(sd, target)
+    # CLIP provides the ViT part of a UniFormerV2 backbone only
+    expected = backbone.vit_state_keys() if fmt == 'clip' and hasattr(
+        backbone, 'vit_state_keys') else None
+    check_load_coverage(
+        target, sd, source, f'the {type(backbone).__name__} backbone',
+        expected=expected, min_fraction=min_fraction, logger=logger,
+        checkpoint_desc=describe_state_dict(result.state_dict),
+        target_desc=describe_state_dict(target))
     incompatible = backbone.load_state_dict(sd, strict=False)
     missing = [k for k in incompatible.missing_keys
                if not k.endswith('num_batches_tracked')]
