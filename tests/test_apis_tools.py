@@ -63,6 +63,8 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
+# what tools/test.py evaluates, and so what the API and tools use
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 '''
 
 
