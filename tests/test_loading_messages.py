@@ -251,6 +251,52 @@ def test_results_dump_read_without_pickle(tmp_path, capsys):
     assert 'has 4 names but the scores' in str(e.value.code)
 
 
+def test_url_checkpoints_are_read_safely(tmp_path, monkeypatch):
+    """load_from / init_cfg URLs: mmengine would unpickle the download with
+    weights_only=False; ours reads it like a local file (a real server)."""
+    import functools
+    import http.server
+    import threading
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+    marker = tmp_path / 'pwned'
+
+    class Evil:
+
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}', ))
+
+    served = tmp_path / 'served'
+    served.mkdir()
+    weights = {'backbone.w': torch.arange(6.).reshape(2, 3)}
+    torch.save({'state_dict': weights, 'meta': {}}, served / 'good.pth')
+    torch.save({'state_dict': weights, 'x': Evil()}, served / 'evil.pth')
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.delenv('UNIFORMER_MM_ALLOW_UNSAFE_PICKLE', raising=False)
+    url = f'http://127.0.0.1:{server.server_address[1]}'
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(f'{url}/good.pth', 'cpu')
+        assert torch.equal(ckpt['state_dict']['backbone.w'],
+                           weights['backbone.w'])
+        assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
+                'good.pth').is_file()
+        with pytest.raises(UnsafePickleError, match='evil.pth'):
+            CheckpointLoader.load_checkpoint(f'{url}/evil.pth', 'cpu')
+    finally:
+        server.shutdown()
+    assert not marker.exists()
+
+
 # --------------------------------------------------------------------------
 # how much of a model a checkpoint fills
 # --------------------------------------------------------------------------

@@ -26,8 +26,10 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
-from uniformer_mm.apis import (init_model, load_label_map,  # noqa: E402
+from uniformer_mm.apis import (class_names, init_model,  # noqa: E402
                                predict_scores, topk_predictions)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 
 
 def parse_args(argv=None):
@@ -50,6 +52,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -120,6 +123,11 @@ def write_video(frames, out, fps):
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('visualize_predictions.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     if osp.splitext(args.out)[1].lower() not in ('.gif', '.mp4', '.avi'):
         sys.exit('visualize_predictions.py: error: --out must be a .gif or '
                  '.mp4 file')
@@ -131,10 +139,7 @@ def main(argv=None):
     if random_init:
         print('WARNING: checkpoint "none": random weights, the predictions '
               'are meaningless', file=sys.stderr)
-    names = load_label_map(args.label_map)
-    if names is None:
-        classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
-        names = list(classes) if classes is not None else None
+    names = class_names(model, args.label_map)
     scores, views = predict_scores(model, args.video)
     predictions = topk_predictions(scores, args.topk, names)
     frames, fps = read_frames(args.video, args.max_frames)

@@ -131,7 +131,8 @@ def _weights_only_reason(err: BaseException) -> str:
     if 'Weights only load failed' not in text:
         return ''
     match = re.search(r'WeightsUnpickler error: (.*?)(?: Please use|\. |$)',
-                      text)
+                      text) or re.search(
+                          r'Trying to load (unsupported GLOBAL [\w.]+)', text)
     reason = match.group(1) if match else 'unsupported content'
     return reason.rstrip('.')
 

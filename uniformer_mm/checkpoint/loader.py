@@ -23,6 +23,14 @@ gets through ``custom_imports``):
     Explicit: converts any supported format (CLIP too), and fails with a
     one-line error on an unknown one.
 
+``load_from='https://...'`` (and ``http://``, for any of the above)
+    mmengine's URL loader ends in ``torch.hub.load_state_dict_from_url``,
+    which unpickles with ``weights_only=False``: a downloaded file could run
+    code. :func:`load_from_url` downloads into the same cache
+    (``$TORCH_HOME/hub/checkpoints``, rank 0 first) and reads the file with
+    :func:`~uniformer_mm.checkpoint.io.load_checkpoint_file` like a local
+    one.
+
 Head layout of converted official V1 files follows their kind: image files
 get mmpretrain's (``head.fc``), video files mmaction2's (``cls_head.fc_cls``).
 ``load_from`` loads non-strictly (mmengine): check its log for missing keys.
@@ -120,6 +128,30 @@ def load_from_uniformer_scheme(filename, map_location):
     return convert_for_loading(ckpt, path, explicit=True)
 
 
+def load_from_url(filename, map_location):
+    """``http(s)://`` checkpoints: downloaded into torch's hub cache (rank 0
+    first, as mmengine does), then read safely like a local file."""
+    import os
+    from urllib.parse import urlparse
+
+    import torch
+    from mmengine.dist import get_dist_info
+    from torch.hub import download_url_to_file, get_dir
+    name = osp.basename(urlparse(filename).path) or 'checkpoint.pth'
+    cache = osp.join(get_dir(), 'checkpoints')
+    cached = osp.join(cache, name)
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.isfile(cached):
+        os.makedirs(cache, exist_ok=True)
+        print_log(f'uniformer_mm: downloading {filename} to {cached}',
+                  logger='current')
+        download_url_to_file(filename, cached, progress=False)
+    if world_size > 1:
+        torch.distributed.barrier()
+    ckpt = load_checkpoint_file(cached, map_location=map_location)
+    return convert_for_loading(ckpt, cached, explicit=False)
+
+
 def register_loaders():
     """Install the loaders in mmengine's ``CheckpointLoader`` (idempotent)."""
     schemes = CheckpointLoader._schemes
@@ -129,6 +161,10 @@ def register_loaders():
     if schemes.get(SCHEME) is not load_from_uniformer_scheme:
         CheckpointLoader.register_scheme(SCHEME, load_from_uniformer_scheme,
                                          force=True)
+    for prefix in ('http://', 'https://'):
+        if schemes.get(prefix) is not load_from_url:
+            CheckpointLoader.register_scheme(prefix, load_from_url,
+                                             force=True)
 
 
 # ---------------------------------------------------------------------------
@@ -239,5 +275,6 @@ def check_arch_metadata(module, local_metadata, prefix, state_dict):
 
 __all__ = ['SCHEME', 'read_checkpoint', 'convert_for_loading',
            'load_from_local_uniformer', 'load_from_uniformer_scheme',
+           'load_from_url',
            'register_loaders', 'load_pretrained_backbone',
            'backbone_state_dict', 'record_arch_hook', 'check_arch_metadata']
