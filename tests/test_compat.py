@@ -113,6 +113,24 @@ SNIPPETS = {
         assert torch_dist.get_world_size() == 1
         torch_dist.destroy_process_group()
     ''',
+    'mmcv_ext': '''
+        import torch
+        from mmcv.ops import RoIAlign, nms
+        boxes = torch.tensor([[0., 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]])
+        _, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
+        assert keep.tolist() == [0, 2], keep
+        out = RoIAlign((2, 2), 1.0, 0)(torch.ones(1, 1, 8, 8),
+                                       torch.tensor([[0., 1, 1, 5, 5]]))
+        assert torch.allclose(out, torch.ones(1, 1, 2, 2))
+    ''',
+    'pkg_resources': '''
+        import os
+        from mmengine.utils import get_installed_path, is_installed
+        import mmengine
+        assert is_installed('mmengine')
+        assert get_installed_path('mmengine') == os.path.dirname(
+            mmengine.__file__)
+    ''',
     'amp_cpu': '''
         import torch
         from mmengine.optim import AmpOptimWrapper
@@ -257,6 +275,16 @@ def test_dist_cpu_mpi_launcher(without_fix, with_fix):
         pytest.skip('CUDA is available: the launchers work as they are')
     check_fix('dist_cpu_mpi', without_fix, with_fix,
               expect=['cuda', 'nvidia', 'gpu'], recorded=['dist_backend'])
+
+
+def test_mmcv_ext(without_fix, with_fix):
+    check_fix('mmcv_ext', without_fix, with_fix,
+              expect=["No module named 'mmcv._ext'"])
+
+
+def test_pkg_resources(without_fix, with_fix):
+    check_fix('pkg_resources', without_fix, with_fix,
+              expect=["No module named 'pkg_resources'"])
 
 
 def test_amp_cpu(without_fix, with_fix):

@@ -23,7 +23,11 @@ import sys
 import warnings
 
 SRC_FORMATS = ('ours', 'v1_image', 'v1_tl', 'v1_video', 'v1_light',
-               'v1_mmaction', 'v2_official', 'v2_mmaction', 'clip')
+               'v1_mmaction', 'v2_official', 'v2_mmaction', 'clip', 'v1_det',
+               'v1_seg', 'v1_pose')
+#: Config scopes of the dense-prediction frameworks (built through
+#: mmengine's root registry, which switches to the scope's registry).
+DENSE_SCOPES = ('mmdet', 'mmseg', 'mmpose')
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +99,11 @@ def _build_model(config):
         scope = ('mmaction' if model_cfg['type'] in ACTION.module_dict else
                  'mmpretrain')
     registry = ACTION if scope == 'mmaction' else PRETRAIN
+    if scope in DENSE_SCOPES:
+        import importlib
+        from mmengine.registry import MODELS
+        importlib.import_module(f'{scope}.models')
+        registry = MODELS
     with DefaultScope.overwrite_default_scope(scope):
         try:
             with torch.device('meta'):

@@ -17,7 +17,13 @@ if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
         "$_venv/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" >&2
     fi
     "$_venv/bin/python" -m pip install -q -r "$_root/requirements/runtime.txt" \
-        -r "$_root/requirements/tests.txt" >&2
+        -r "$_root/requirements/tests.txt" -r "$_root/requirements/webui.txt" >&2
+    # dense prediction (mmdet / mmseg / mmpose): see requirements/dense.txt
+    "$_venv/bin/python" -m pip install -q -r "$_root/requirements/dense.txt" >&2
+    "$_venv/bin/python" -m pip install -q --no-deps \
+        -r "$_root/requirements/dense_frameworks.txt" >&2
+    "$_venv/bin/python" -m pip install -q --no-build-isolation \
+        --no-binary xtcocotools 'xtcocotools>=1.12' >&2
     "$_venv/bin/python" -m pip install -q --no-deps -e "$_root" >&2
     echo "$_want" > "$_stamp"
 fi

@@ -24,6 +24,22 @@ fixes are:
     package is put in its place. Nothing of it works: every attribute is a
     class that raises an error naming the reason when it is instantiated or
     called. Our own pipelines never use torchvision.
+``mmcv_ext``
+    mmcv-lite has no compiled operators (``mmcv._ext``), so ``import
+    mmcv.ops`` fails (``No module named 'mmcv._ext'``), and with it
+    ``import mmdet.models`` / ``mmseg.models`` / ``mmpose.models``. Where the
+    module is missing we register :class:`uniformer_mm.ops.MMCVExtStandIn`
+    in its place: ``nms`` and ``roi_align`` (forward and backward) in plain
+    PyTorch, which is what RetinaNet, Mask R-CNN, UperNet and top-down pose
+    models call on CPU; every other operator raises a one-line error when
+    called. Where the compiled module exists nothing is changed.
+``pkg_resources``
+    mmengine resolves ``mmdet::`` / ``mmseg::`` / ``mmpose::`` config paths
+    (and checks installed packages) with ``pkg_resources``, which setuptools
+    >= 81 no longer ships (``No module named 'pkg_resources'``). Where it
+    cannot be imported, mmengine's ``is_installed`` and
+    ``get_installed_path`` are replaced by versions on
+    ``importlib.metadata`` with the same results.
 ``torch_load``
     torch >= 2.6 loads with ``weights_only=True`` by default, which rejects
     the mmengine checkpoint contents (``HistoryBuffer``, numpy arrays and
@@ -207,6 +223,118 @@ def fix_torchvision():
     _note('torchvision',
           f'torchvision cannot be imported ({reason}); installed a '
           'placeholder so that mmpretrain imports (using it raises).')
+    return True
+
+
+# --------------------------------------------------------------------------
+# mmcv-lite without the compiled operators (mmcv._ext)
+# --------------------------------------------------------------------------
+def _mmcv_ext_missing():
+    if 'mmcv._ext' in sys.modules:
+        return False  # real, or our stand-in already
+    if importlib.util.find_spec('mmcv') is None:
+        return False  # no mmcv at all: nothing to stand in for
+    return importlib.util.find_spec('mmcv._ext') is None
+
+
+def fix_mmcv_ext():
+    """Register the plain-PyTorch ``mmcv._ext`` where mmcv has none."""
+    if not _mmcv_ext_missing():
+        return False
+    import mmcv
+    from .ops import MMCVExtStandIn
+    from .ops.mmcv_ext import PROVIDED
+    module = MMCVExtStandIn()
+    sys.modules['mmcv._ext'] = module
+    mmcv._ext = module
+    _note('mmcv_ext',
+          'mmcv has no compiled operators (mmcv-lite); registered a '
+          f'plain-PyTorch mmcv._ext with {", ".join(PROVIDED)} so that '
+          'mmcv.ops, mmdet, mmseg and mmpose import (other operators raise '
+          'when called).')
+    return True
+
+
+# --------------------------------------------------------------------------
+# pkg_resources removed from setuptools (>= 81)
+# --------------------------------------------------------------------------
+def _pkg_resources_missing():
+    try:
+        import pkg_resources  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def _distribution(package):
+    from importlib import metadata
+    try:
+        return metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _dist_module_dir(dist, package):
+    """The import directory of an installed distribution: ``<location>/
+    <package>`` if it exists, else its first top-level module."""
+    location = str(dist.locate_file(''))
+    path = os.path.join(location, package)
+    if os.path.exists(path):
+        return path
+    top = (dist.read_text('top_level.txt') or '').split()
+    if not top:
+        raise ValueError(f'can not infer the module name of {package}')
+    return os.path.join(location, top[0])
+
+
+def is_installed(package):
+    """mmengine's ``is_installed`` without ``pkg_resources``."""
+    if _distribution(package) is not None:
+        return True
+    spec = importlib.util.find_spec(package)
+    return spec is not None and spec.origin is not None
+
+
+def get_installed_path(package):
+    """mmengine's ``get_installed_path`` without ``pkg_resources``."""
+    dist = _distribution(package)
+    if dist is None:
+        spec = importlib.util.find_spec(package)
+        if spec is None:
+            from importlib.metadata import PackageNotFoundError
+            raise PackageNotFoundError(package)
+        if spec.origin is None:
+            raise RuntimeError(f'{package} is a namespace package, which is '
+                               'invalid for `get_install_path`')
+        return os.path.dirname(spec.origin)
+    return _dist_module_dir(dist, package)
+
+
+def fix_pkg_resources():
+    """Let mmengine find installed packages (``mmdet::`` config scopes)
+    without ``pkg_resources``."""
+    if not _pkg_resources_missing():
+        return False
+    from mmengine.utils import package_utils
+    if package_utils.get_installed_path is get_installed_path:
+        return False
+    import mmengine.config.config as config_mod
+    import mmengine.utils as utils_mod
+    modules = [package_utils, config_mod, utils_mod]
+    try:
+        import mmengine.hub.hub as hub_mod
+        modules.append(hub_mod)
+    except ImportError:  # pragma: no cover - part of mmengine
+        pass
+    for mod in modules:
+        for name, fn in (('is_installed', is_installed),
+                         ('get_installed_path', get_installed_path)):
+            if hasattr(mod, name):
+                setattr(mod, name, fn)
+    _note('pkg_resources',
+          'setuptools has no pkg_resources; mmengine finds installed '
+          'packages (mmdet::/mmseg::/mmpose:: config paths) through '
+          'importlib.metadata.')
     return True
 
 
@@ -419,7 +547,9 @@ def fix_amp_cpu():
 
 def apply():
     """Apply every fix (idempotent). Returns the names applied so far."""
+    fix_mmcv_ext()
     fix_torchvision()
+    fix_pkg_resources()
     fix_mmaction_drn()
     fix_torch_load()
     fix_dist_cpu()

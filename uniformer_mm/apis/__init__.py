@@ -6,7 +6,7 @@ from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, LabelMapError,
                         get_task, inference_model, init_model, load_config,
                         load_label_map, load_weights, model_num_classes,
                         pool_backbone_output, predict_scores, prepare_inputs,
-                        test_pipeline_cfg, topk_predictions)
+                        scores_of_inputs, test_pipeline_cfg, topk_predictions)
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'LabelMapError', 'build_model',
@@ -14,5 +14,6 @@ __all__ = [
     'count_views', 'extract_clip_feature', 'get_task', 'inference_model',
     'init_model', 'load_config', 'load_label_map', 'load_weights',
     'model_num_classes', 'pool_backbone_output', 'predict_scores',
-    'prepare_inputs', 'test_pipeline_cfg', 'topk_predictions'
+    'prepare_inputs', 'scores_of_inputs', 'test_pipeline_cfg',
+    'topk_predictions'
 ]

@@ -46,7 +46,7 @@ __all__ = [
     'inference_model', 'load_label_map', 'extract_clip_feature',
     'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
     'load_weights', 'check_model_config', 'class_names', 'model_num_classes',
-    'LabelMapError'
+    'LabelMapError', 'scores_of_inputs'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -485,15 +485,25 @@ def predict_scores(model: nn.Module, source) -> Tuple[np.ndarray, int]:
 
     Returns ``(scores, num_views)``; ``scores`` is a float32 vector.
     """
-    task = _task_of(model)
     packed = prepare_inputs(model, source)
-    views = count_views(packed, task)
+    return scores_of_inputs(model, packed), count_views(packed,
+                                                        _task_of(model))
+
+
+def scores_of_inputs(model: nn.Module, packed: dict) -> np.ndarray:
+    """Class scores of one packed sample from :func:`prepare_inputs` (the
+    second half of :func:`predict_scores`, for callers that also look at
+    the sample, e.g. the web page showing the frames the model sees).
+
+    Returns a float32 vector, views fused as the model's head does.
+    """
+    task = _task_of(model)
     with _scope(task), torch.no_grad():
         result = model.test_step(pseudo_collate([packed]))[0]
     scores = result.pred_score.detach().float().cpu().numpy()
     if scores.ndim > 1:  # average_clips=None: one row per view
         scores = scores.reshape(-1, scores.shape[-1]).mean(0)
-    return scores, views
+    return scores
 
 
 def load_label_map(label_map) -> Optional[List[str]]:
@@ -528,8 +538,9 @@ def model_num_classes(model: nn.Module) -> Optional[int]:
 
 
 def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
-    """The class names for a model's scores: ``label_map`` (file or list),
-    else ``model.dataset_meta['classes']``, else None.
+    """Class names of a model: from ``label_map`` (see
+    :func:`load_label_map`), else ``model.dataset_meta['classes']`` (saved
+    in checkpoints by mmengine), else None.
 
     Raises:
         LabelMapError: the names are not one per class of the head (a label

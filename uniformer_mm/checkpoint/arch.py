@@ -313,6 +313,9 @@ def checkpoint_head_dim(meta: Mapping, state_dict, source_format: str,
             hd = value['uniformer_arch'].get('head_dim')
             if hd:
                 return int(hd), 'recorded in its state-dict metadata'
+    if source_format in ('v1_det', 'v1_seg', 'v1_pose'):
+        return 64, ('every official dense-prediction release (detection, '
+                    'segmentation, pose) uses head_dim 64')
     if source_format.startswith('v1_') and filename:
         hd, rule = head_dim_from_filename(filename)
         if hd is not None:

@@ -34,14 +34,29 @@ Formats (:func:`detect_format`):
 ``clip``        CLIP image encoder (``visual.*`` keys of the full CLIP model
                 or the extracted encoder: 4-D ``conv1.weight`` +
                 ``transformer.resblocks``).
+``v1_det``      official detection release (Sense-X/UniFormer
+                ``object_detection``, mmdet 2): ``backbone.`` with
+                ``norm1..4`` + ``neck``/``rpn_head``/``roi_head``.
+``v1_seg``      official segmentation release (mmseg 0.x): ``backbone.`` +
+                ``decode_head``/``auxiliary_head`` (+ ``neck`` for FPN).
+``v1_pose``     official pose release (mmpose 0.x): ``backbone.`` +
+                ``keypoint_head``.
 ==============  ===============================================================
 
 One filter function per foreign format (timm style) maps a flat state dict
 to our layout: :func:`convert_v1_image`, :func:`convert_v1_tl`,
 :func:`convert_v1_video`, :func:`convert_v1_light`,
 :func:`convert_v1_mmaction`, :func:`convert_v2_official`,
-:func:`convert_v2_mmaction`, :func:`convert_clip`; :func:`to_mmaction` is the
+:func:`convert_v2_mmaction`, :func:`convert_clip`, :func:`convert_v1_det`,
+:func:`convert_v1_seg`, :func:`convert_v1_pose`; :func:`to_mmaction` is the
 reverse for our video models (V1 and V2), a lossless round trip.
+
+The dense-prediction models (``UniFormerDense`` in mmdet 3 / mmseg 1 /
+mmpose 1) keep the official backbone names (``norm1..4`` are the per-stage
+output norms). mmdet 3 and mmseg 1 kept the head names of mmdet 2 / mmseg
+0.x for the heads the releases use (their own model zoos load the 2.x / 0.x
+files), so detection and segmentation files only have their keys checked;
+pose files get mmpose 1's head names (``keypoint_head`` -> ``head``).
 """
 import re
 from collections import OrderedDict
@@ -54,12 +69,27 @@ from .clip import clip_to_uniformerv2
 from .io import CheckpointError
 
 FORMATS = ('ours', 'v1_image', 'v1_tl', 'v1_video', 'v1_light',
-           'v1_mmaction', 'v2_official', 'v2_mmaction', 'clip')
+           'v1_mmaction', 'v2_official', 'v2_mmaction', 'clip', 'v1_det',
+           'v1_seg', 'v1_pose')
+
+#: Official dense-prediction releases and the head prefixes that tell them
+#: apart (first match wins).
+DENSE_FORMATS = OrderedDict([
+    ('v1_pose', ('keypoint_head.', )),
+    ('v1_seg', ('decode_head.', 'auxiliary_head.')),
+    ('v1_det', ('rpn_head.', 'roi_head.', 'bbox_head.')),
+])
+#: Every prefix a file of a dense format may hold.
+_DENSE_PREFIXES = {
+    'v1_det': ('backbone.', 'neck.', 'rpn_head.', 'roi_head.', 'bbox_head.'),
+    'v1_seg': ('backbone.', 'neck.', 'decode_head.', 'auxiliary_head.'),
+    'v1_pose': ('backbone.', 'keypoint_head.'),
+}
 
 #: Formats of the official releases: their names differ from ours, so they
 #: are converted on the fly even by the plain ``load_from=PATH`` loader.
 OFFICIAL_FORMATS = ('v1_image', 'v1_tl', 'v1_video', 'v1_light',
-                    'v2_official')
+                    'v2_official', 'v1_det', 'v1_seg', 'v1_pose')
 
 #: Containers that wrap a state dict, in the order they are tried.
 _WRAPPERS = ('state_dict', 'model', 'model_state', 'module')
@@ -181,6 +211,9 @@ def detect_format(ckpt, use_ema: bool = False) -> str:
     if _has(keys, 'backbone.patch_embed1.') or _has(keys, 'backbone.blocks1.'):
         if ours_meta:
             return 'ours'
+        for fmt, heads in DENSE_FORMATS.items():
+            if any(_has(keys, h) for h in heads):
+                return fmt
         if 'cls_head.fc_cls.weight' in keys and _v1_is_video(
                 sd, 'backbone.') and 'backbone.cls_token' not in keys and \
                 not _has(keys, 'cls_head.fc_cls_token.'):
@@ -322,6 +355,69 @@ def convert_clip(sd, conv1_time_dim: Optional[int] = None,
     return OrderedDict(('backbone.' + k, v) for k, v in mapped.items())
 
 
+def _check_dense(sd, fmt):
+    prefixes = _DENSE_PREFIXES[fmt]
+    _check_known(sd, re.compile('^(' + '|'.join(
+        re.escape(p) for p in prefixes) + ')'),
+        f'official {fmt} ({", ".join(p[:-1] for p in prefixes)})')
+    if not _has(sd, 'backbone.norm4.'):
+        raise CheckpointError(
+            f'no backbone.norm4: not an official {fmt} UniFormer file (the '
+            'dense backbones normalise every stage output with norm1..4)',
+            'Pass the right --src-format')
+
+
+def convert_v1_det(sd):
+    """Official detection (mmdet 2 fork) -> ours (mmdet 3): the same names
+    (``backbone.norm1..4``, ``neck``, ``rpn_head``, ``roi_head``);
+    validates them."""
+    _check_dense(sd, 'v1_det')
+    return OrderedDict(sd)
+
+
+def convert_v1_seg(sd):
+    """Official segmentation (mmseg 0.x fork) -> ours (mmseg 1): the same
+    names (``decode_head``, ``auxiliary_head``, FPN ``neck``); validates
+    them."""
+    _check_dense(sd, 'v1_seg')
+    return OrderedDict(sd)
+
+
+#: Output norms of the official pose backbone that its forward computes but
+#: never returns (it returns the last stage only).
+POSE_UNUSED_NORMS = ('backbone.norm1.', 'backbone.norm2.', 'backbone.norm3.')
+
+
+def convert_v1_pose(sd):
+    """Official pose (mmpose 0.x fork, ``TopDown`` + ``TopDownSimpleHead``)
+    -> ours (mmpose 1 ``TopdownPoseEstimator`` + ``HeatmapHead``, backbone
+    ``out_indices=(3, )``).
+
+    ``keypoint_head.`` -> ``head.``; a ``final_layer.N.*`` stack (extra
+    convolutions before the last one) becomes ``conv_layers.N.*`` +
+    ``final_layer.*`` as mmpose 1 names them; ``backbone.norm1..3`` are
+    dropped: the official forward normalises every stage but returns only
+    the last, so they never affect an output.
+    """
+    _check_dense(sd, 'v1_pose')
+    finals = sorted({int(k.split('.')[2]) for k in sd
+                     if k.startswith('keypoint_head.final_layer.')
+                     and k.split('.')[2].isdigit()})
+    out = OrderedDict()
+    for key, value in sd.items():
+        if key.startswith(POSE_UNUSED_NORMS):
+            continue
+        if key.startswith('keypoint_head.'):
+            parts = key.split('.')[1:]
+            if parts[0] == 'final_layer' and finals and parts[1].isdigit():
+                parts = (['final_layer'] + parts[2:]
+                         if int(parts[1]) == finals[-1] else
+                         ['conv_layers'] + parts[1:])
+            key = 'head.' + '.'.join(parts)
+        out[key] = value
+    return out
+
+
 def convert_ours(sd):
     """Ours -> ours (drops ``data_preprocessor`` buffers)."""
     return OrderedDict((k, v) for k, v in sd.items()
@@ -338,6 +434,9 @@ CONVERTERS = {
     'v2_official': convert_v2_official,
     'v2_mmaction': convert_v2_mmaction,
     'clip': convert_clip,
+    'v1_det': convert_v1_det,
+    'v1_seg': convert_v1_seg,
+    'v1_pose': convert_v1_pose,
 }
 
 
@@ -424,5 +523,6 @@ __all__ = [
     'convert_v1_tl', 'convert_v1_video', 'convert_v1_light',
     'convert_v1_mmaction', 'convert_v2_official', 'convert_v2_mmaction',
     'convert_clip', 'convert_ours', 'CONVERTERS', 'to_mmaction',
-    'head_layout'
+    'head_layout', 'DENSE_FORMATS', 'convert_v1_det', 'convert_v1_seg',
+    'convert_v1_pose', 'POSE_UNUSED_NORMS'
 ]

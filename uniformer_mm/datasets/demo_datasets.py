@@ -29,7 +29,7 @@ from mmaction.registry import DATASETS as MMACTION_DATASETS
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 
-from .demo_data import make_image_demo, make_video_demo
+from .demo_data import VIDEO_CLASSES, make_image_demo, make_video_demo
 
 __all__ = ['DemoVideoDataset', 'DemoImageDataset']
 
@@ -74,7 +74,13 @@ class DemoVideoDataset(VideoDataset):
             each other's data.
         **kwargs: Everything else of ``VideoDataset`` (``ann_file``,
             ``pipeline``, ``data_prefix``, ``test_mode``, ...).
+
+    Its ``metainfo`` names the classes, so checkpoints of the demo carry
+    them (``meta['dataset_meta']['classes']``) and inference tools show
+    names without a label map.
     """
+
+    METAINFO = dict(classes=VIDEO_CLASSES)
 
     def __init__(self, data_root, demo_cfg=None, **kwargs):
         self.demo_info = _prepare('video', make_video_demo, data_root,

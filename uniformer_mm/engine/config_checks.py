@@ -324,7 +324,8 @@ DATA_DOCS = (
     (r'(sthv2|something-something-v2)', 'sthv2.md'),
     (r'(mit|moments)', 'mit.md'), (r'(activitynet|anet)', 'activitynet.md'),
     (r'hacs', 'hacs.md'), (r'ucf101', 'ucf101.md'), (r'hmdb51', 'hmdb51.md'),
-    (r'imagenet', 'imagenet.md'))
+    (r'imagenet', 'imagenet.md'), (r'coco', 'coco.md'),
+    (r'(ade|adechallengedata)', 'ade20k.md'))
 
 
 def _docs_page(cfg, path):

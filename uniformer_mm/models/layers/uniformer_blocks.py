@@ -338,9 +338,29 @@ class _TokenBlock(nn.Module):
 class SABlock(_TokenBlock):
     """Global UniFormer block (global MHRA): dynamic position encoding, then
     multi-head self-attention over all positions (``T*H*W`` jointly for
-    video) and an MLP, in pre-norm residual form."""
+    video) and an MLP, in pre-norm residual form.
+
+    With ``window_size`` set (images only) the self-attention runs within
+    non-overlapping ``window_size x window_size`` windows instead, as the
+    official dense-prediction backbones' ``SABlock_Windows``: the map is
+    normalised (``norm1``), zero-padded at the bottom and right to a
+    multiple of the window, split into windows that attend within
+    themselves (padding tokens included, no mask), merged and cropped back
+    before the residual; the MLP is unchanged. The parameters are the same
+    in both modes, so :attr:`window_size` may be changed on a trained model
+    (``None`` = global attention).
+    """
+
+    def __init__(self, dims, dim, num_heads, window_size=None, **kwargs):
+        super().__init__(dims, dim, num_heads, **kwargs)
+        assert window_size is None or dims == 2, \
+            'window attention is implemented for images (dims=2) only'
+        self.dims = dims
+        self.window_size = window_size
 
     def forward(self, x):
+        if self.window_size:
+            return self._forward_windows(x)
         x = x + self.pos_embed(x)
         shape = x.shape
         t = x.flatten(2).transpose(1, 2)
@@ -349,6 +369,28 @@ class SABlock(_TokenBlock):
         t = t + self.drop_path(self._scaled(self.mlp(self.norm2(t)),
                                             'gamma_2'))
         return t.transpose(1, 2).reshape(shape)
+
+    def _forward_windows(self, x):
+        if x.dim() != 4:
+            raise ValueError('window attention needs (B, C, H, W) maps, got '
+                             f'{x.dim()} dimensions')
+        x = x + self.pos_embed(x)
+        B, C, H, W = x.shape
+        ws = int(self.window_size)
+        t = x.permute(0, 2, 3, 1)  # (B, H, W, C): a view of channels-last
+        y = self.norm1(t)
+        pad_b, pad_r = (-H) % ws, (-W) % ws
+        if pad_b or pad_r:  # zeros after the norm, as the official code
+            y = F.pad(y, (0, 0, 0, pad_r, 0, pad_b))
+        nh, nw = (H + pad_b) // ws, (W + pad_r) // ws
+        y = y.reshape(B, nh, ws, nw, ws, C).transpose(2, 3)
+        y = self.attn(y.reshape(B * nh * nw, ws * ws, C))
+        y = y.reshape(B, nh, nw, ws, ws, C).transpose(2, 3)
+        y = y.reshape(B, nh * ws, nw * ws, C)[:, :H, :W]
+        t = t + self.drop_path(self._scaled(y, 'gamma_1'))
+        t = t + self.drop_path(self._scaled(self.mlp(self.norm2(t)),
+                                            'gamma_2'))
+        return t.permute(0, 3, 1, 2)
 
 
 class EvoSABlock(_TokenBlock):

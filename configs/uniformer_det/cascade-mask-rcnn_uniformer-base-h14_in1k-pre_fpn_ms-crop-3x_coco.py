@@ -1,0 +1,12 @@
+# paper: box AP 53.8, mask AP 46.4, params 107M, FLOPs 878G (800x1280)
+# UniFormer-B h14, Cascade Mask R-CNN, 3x + multi-scale, ImageNet-1k init.
+# Official exp/cascade_mask_rcnn_3x_ms_hybrid_base: drop path 0.4,
+# checkpoint_num [0, 0, 20, 0], batch 16 (2 x 8 GPUs), AdamW lr 1e-4, 36 epochs.
+_base_ = ['./_base_/cascade-mask-rcnn_uniformer_fpn_ms-crop-3x_coco.py']
+
+model = dict(
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.4,
+        with_cp=[0, 0, 20, 0],  # official checkpoint_num
+        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))

@@ -1,0 +1,14 @@
+# paper: mIoU 46.3, params 25M, FLOPs 172G
+# UniFormer-S h14 (stage 3 hybrid: window 14, every 4th block global),
+# Semantic FPN, ADE20K 80k, ImageNet-1k init. Official
+# fpn_seg/exp/fpn_hybrid_small: drop path 0.1, batch 32 (4 x 8 GPUs), AdamW lr
+# 2e-4.
+_base_ = ['./_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py']
+
+model = dict(
+    backbone=dict(
+        arch='small',
+        drop_path_rate=0.1,
+        stage3_attn='hybrid',
+        with_cp=False,  # official checkpoint_num
+        init_cfg=dict(checkpoint='checkpoints/uniformer_small_in1k.pth')))
