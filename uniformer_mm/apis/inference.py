@@ -565,7 +565,6 @@ def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
     return names
 
 
-
 def topk_predictions(scores: np.ndarray, topk: int = 5,
                      names: Optional[Sequence[str]] = None
                      ) -> List[Tuple[int, Optional[str], float]]:

@@ -542,29 +542,26 @@ def _items(node, key):
         yield key, node
 
 
-def _model_nodes(node, key):
-    """Typed dicts of a model config: (key, node, kind, check args)."""
+def _model_nodes(node, key, depth=0):
+    """Typed dicts of a model config: (key, node, kind, check args).
+
+    The model and its direct parts (backbone, neck, heads, data
+    preprocessor), which the registry builds from exactly these keys.
+    Deeper dicts (``norm_cfg``, RoI layers, ``nms``, coders, ...) are often
+    read by helpers, by name or from other registries; a mistake there is
+    still one line when the model is built
+    (:func:`uniformer_mm.engine.errors.explain`).
+    """
     if _typed(node):
-        yield key, node, 'model', True
-    if not isinstance(node, dict):
+        yield key, node, 'model', not key.endswith('_cfg')
+    if not isinstance(node, dict) or depth >= 1:
         return
     for name, value in node.items():
-        if name in ('type', '_scope_'):
+        if name in ('type', '_scope_', 'init_cfg') or name.endswith('_cfg'):
             continue
-        sub = f'{key}.{name}'
-        if name == 'init_cfg':
-            for k, v in _items(value, sub):
-                if _typed(v):
-                    yield k, v, 'weight initializer', False
-            continue
-        if name == 'augments':  # mmpretrain batch augments
-            for k, v in _items(value, sub):
-                if _typed(v):
-                    yield k, v, 'batch augment', True
-            continue
-        for k, v in _items(value, sub):
+        for k, v in _items(value, f'{key}.{name}'):
             if isinstance(v, dict):
-                yield from _model_nodes(v, k)
+                yield from _model_nodes(v, k, depth + 1)
 
 
 def _dataset_nodes(ds, key):
@@ -679,8 +676,11 @@ def check_types(cfg, errors, loaders=_LOADERS, model_only=False):
     """The ``types`` check (see the module doc); problems are appended to
     ``errors``."""
     from .errors import (argument_error_line, argument_names, find_type,
+                         registered_anywhere, scope_registries,
                          type_error_line)
     scope = _scope(cfg)
+    if scope and scope_registries(scope) is None:
+        return  # a framework that is not installed: nothing to look up in
     nodes = (_model_nodes(_get(cfg, 'model'), 'model') if model_only
              else _typed_nodes(cfg, loaders))
     scopes = [scope] if scope else ['mmaction', 'mmpretrain']
@@ -690,8 +690,8 @@ def check_types(cfg, errors, loaders=_LOADERS, model_only=False):
                     if o is not None), None)
         if obj is None:
             line = type_error_line(f'{key}.type', name, kind, scopes[0])
-            if line and not any(find_type(name, k, sc) is not None
-                                for k in _OTHER_KINDS for sc in scopes):
+            if line and not any(registered_anywhere(name, sc)
+                                for sc in scopes):
                 errors.append(line)
             continue
         if kind == 'dataset' and _get(node, 'ann_file', '') in (None, '') \
@@ -711,12 +711,6 @@ def check_types(cfg, errors, loaders=_LOADERS, model_only=False):
             line = argument_error_line(key, obj, arg, closed, names)
             if line:
                 errors.append(line)
-
-
-_OTHER_KINDS = ('model', 'dataset', 'transform', 'hook', 'metric', 'loop',
-                'data sampler', 'optimizer wrapper', 'optimizer',
-                'parameter scheduler', 'function', 'visualizer',
-                'visualization backend', 'batch augment')
 
 
 # ------------------------------------------------------------ num_classes

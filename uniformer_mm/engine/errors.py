@@ -29,8 +29,10 @@ import sys
 from typing import Optional, Tuple
 
 __all__ = [
-    'DEBUG_ENV', 'REGISTRY_KINDS', 'registry_of', 'find_type',
-    'close_matches', 'type_error_line', 'argument_names',
+    'DEBUG_ENV', 'REGISTRY_KINDS', 'scope_registries', 'registry_of',
+    'find_type',
+    'close_matches', 'registered_anywhere', 'type_error_line',
+    'argument_names',
     'argument_error_line', 'explain', 'add_debug_argument',
     'debug_requested', 'cli_errors'
 ]
@@ -51,23 +53,27 @@ REGISTRY_KINDS = {
     'function': ('FUNCTION', 'FUNCTIONS'), 'runner': 'RUNNERS',
 }
 
-_SCOPE_MODULES = {'mmaction': 'mmaction.registry',
-                  'mmpretrain': 'mmpretrain.registry',
-                  'mmengine': 'mmengine.registry'}
-
-
 # ---------------------------------------------------------------------------
 # registries
 # ---------------------------------------------------------------------------
+def scope_registries(scope: Optional[str] = None):
+    """The ``<scope>.registry`` module of an OpenMMLab scope (``mmaction``,
+    ``mmpretrain``, ``mmdet``, ...; None: mmengine's root), or None if that
+    package is not installed."""
+    import importlib
+    try:
+        return importlib.import_module(f'{scope or "mmengine"}.registry')
+    except ImportError:
+        return None
+
+
 def registry_of(kind: str, scope: Optional[str] = None):
     """The registry of ``kind`` (a key of :data:`REGISTRY_KINDS`) in
-    ``scope`` (``'mmaction'``, ``'mmpretrain'``; None or unknown: mmengine's
-    root), or None if that scope has none."""
-    import importlib
+    ``scope`` (``'mmaction'``, ``'mmpretrain'``, ...; None or not installed:
+    mmengine's root), or None if that scope has none."""
     names = REGISTRY_KINDS[kind]
     names = (names, ) if isinstance(names, str) else names
-    module = importlib.import_module(
-        _SCOPE_MODULES.get(scope or 'mmengine', 'mmengine.registry'))
+    module = scope_registries(scope) or scope_registries(None)
     for name in names:
         registry = getattr(module, name, None)
         if registry is not None:
@@ -113,10 +119,21 @@ def close_matches(word: str, candidates, n: int = 1, cutoff: float = 0.6):
     return [by_lower[f] for f in found]
 
 
-def _registered_anywhere(name: str, scope: Optional[str]):
-    """Kinds (other than the expected one) that have ``name``."""
-    return [kind for kind in REGISTRY_KINDS
-            if find_type(name, kind, scope) is not None]
+def registered_anywhere(name: str, scope: Optional[str] = None) -> bool:
+    """Whether any registry of ``scope`` (or its parents) knows ``name``:
+    config dicts that are not built from the registry of their place
+    (``norm_cfg``, box coders, keypoint codecs, ...) use those."""
+    from mmengine.registry import Registry
+    for module in {scope_registries(scope), scope_registries(None)}:
+        for registry in vars(module).values() if module else ():
+            if not isinstance(registry, Registry):
+                continue
+            try:
+                if registry.get(name) is not None:
+                    return True
+            except Exception:  # noqa: BLE001 - an unknown scope prefix
+                continue
+    return False
 
 
 def type_error_line(key: str, name: str, kind: str,
