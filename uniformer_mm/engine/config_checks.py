@@ -39,17 +39,21 @@ one):
     ``clip_pretrained`` (URLs and ``open-mmlab://``-style names are not
     checked).
 ``types``
-    Every ``type`` the runner builds (model and its parts, data sets,
-    pipelines, samplers, hooks, optimizer wrapper and optimizer, schedulers,
-    evaluators, loops, visualizer) must be registered:
+    Every ``type`` the runner builds (the model and its direct parts --
+    backbone, neck, heads, data preprocessor --, data sets, pipelines,
+    samplers, hooks, optimizer wrapper and optimizer, schedulers,
+    evaluators, loops, visualizer) must be registered in the config's scope
+    (mmaction2, mmpretrain, mmdet, ... and mmengine):
     ``model.backbone.type: unknown type 'UniFormerV2Vidoe' (not in the
     mmaction::model registry); did you mean 'UniFormerV2Video'?``. The
-    keywords of the model's parts, data sets, transforms, samplers, hooks,
+    keywords of those model parts, data sets, transforms, samplers, hooks,
     metrics and loops must be arguments of their class
     (``model: Recognizer3D has no argument 'backbon'; did you mean
     'backbone'?``; through ``**kwargs`` only near misses of known
     arguments are reported), and a data set whose class needs an
-    annotation list must have one (``ann_file=None``). See
+    annotation list must have one (``ann_file=None``). Deeper model dicts
+    (losses, ``norm_cfg``, ...) are read by helpers with their own rules;
+    their mistakes are one line when the model is built. See
     :mod:`uniformer_mm.engine.errors`.
 ``num_classes``
     The head's ``num_classes`` against the class count of the data: a data
