@@ -5,8 +5,9 @@ Two halves:
 * **Before anything is built** -- :func:`find_type`,
   :func:`type_error_line` and :func:`argument_error_line` answer "is this
   ``type`` registered?" and "does this class take that keyword?" with a
-  *did you mean* from the registries the config's scope uses (mmaction2 or
-  mmpretrain, and mmengine's root) or from the constructor's signature.
+  *did you mean* from the registries the config's scope uses (mmaction2,
+  mmpretrain, mmdet, ..., and mmengine's root) or from the constructor's
+  signature.
   :mod:`~uniformer_mm.engine.config_checks` walks the config with them.
 * **When something fails anyway** -- :func:`explain` turns the exceptions
   of a run into one line (``None`` for anything it does not know, which
@@ -30,10 +31,8 @@ from typing import Optional, Tuple
 
 __all__ = [
     'DEBUG_ENV', 'REGISTRY_KINDS', 'scope_registries', 'registry_of',
-    'find_type',
-    'close_matches', 'registered_anywhere', 'type_error_line',
-    'argument_names',
-    'argument_error_line', 'explain', 'add_debug_argument',
+    'find_type', 'close_matches', 'registered_anywhere', 'type_error_line',
+    'argument_names', 'argument_error_line', 'explain', 'add_debug_argument',
     'debug_requested', 'cli_errors'
 ]
 
@@ -52,6 +51,7 @@ REGISTRY_KINDS = {
     'WEIGHT_INITIALIZERS', 'batch augment': 'BATCH_AUGMENTS',
     'function': ('FUNCTION', 'FUNCTIONS'), 'runner': 'RUNNERS',
 }
+
 
 # ---------------------------------------------------------------------------
 # registries
