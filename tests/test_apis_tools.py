@@ -27,17 +27,12 @@ from uniformer_mm.apis import (count_views, extract_clip_feature,
                                inference_model, init_model, load_config,
                                load_label_map, predict_scores, prepare_inputs)
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-KINETICS_CLIP = SHARED / 'videos' / 'kinetics_arm_wrestling.mp4'
-TEST_AVI = SHARED / 'videos' / 'test.avi'
-TEST_JPG = SHARED / 'test.jpg'
-K400_MAP = SHARED / 'label_maps' / 'kinetics_label_map_k400.txt'
+from _paths import DATA, KINETICS_CLIP, REPO, TEST_AVI, TEST_JPG, VIDEOS
+from _paths import label_map
+
+K400_MAP = label_map('kinetics400.txt')
 DEMO_CFG = REPO / 'configs' / 'demo' / 'uniformer_demo_video.py'
 IMAGE_CFG = REPO / 'tests' / 'configs' / 'uniformer_tiny_imagefolder.py'
-
-needs_shared = pytest.mark.skipif(
-    not KINETICS_CLIP.is_file(), reason=f'shared test data missing: {SHARED}')
 
 TINY_ARCH = dict(embed_dims=[16, 32, 64, 64], depths=[1, 1, 1, 1],
                  head_dim=16)
@@ -63,7 +58,6 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-# what tools/test.py evaluates, and so what the API and tools use
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 '''
 
@@ -150,7 +144,6 @@ def video_400_ckpt(cfg_dir):
 # inference API and tools/infer.py
 # --------------------------------------------------------------------------
 @pytest.mark.slow
-@needs_shared
 def test_infer_cli_kinetics_top5(cfg_dir, video_400_ckpt):
     """The real command line prints a top-5 table with Kinetics names, the
     same predictions as the API."""
@@ -181,13 +174,12 @@ def test_infer_cli_kinetics_top5(cfg_dir, video_400_ckpt):
     assert all(names[i] == n for i, n, _ in expected)
 
 
-@needs_shared
 def test_infer_folder_random_init(cfg_dir, capsys, tmp_path):
     """'none' runs with random weights (warning); folders are searched for
     videos; --out writes JSON."""
     out_json = tmp_path / 'res.json'
     results, out, err = run_tool('tools/infer.py', [
-        cfg_dir / 'video_400.py', 'none', SHARED / 'videos', '--topk', '3',
+        cfg_dir / 'video_400.py', 'none', VIDEOS, '--topk', '3',
         '--out', out_json
     ], capsys)
     assert 'WARNING' in err and 'random weights' in err
@@ -200,7 +192,6 @@ def test_infer_folder_random_init(cfg_dir, capsys, tmp_path):
     assert out_json.is_file() and len(results) == 3
 
 
-@needs_shared
 def test_inference_image_file_and_array():
     """Image config: a file and the same RGB array give the same scores
     (the array is put in the BGR order of LoadImageFromFile)."""
@@ -221,7 +212,6 @@ def test_inference_image_file_and_array():
         inference_model(model, str(TEST_AVI))
 
 
-@needs_shared
 def test_inference_video_array_matches_file(cfg_dir):
     import decord
     torch.manual_seed(0)
@@ -260,7 +250,6 @@ def test_average_clip_prob_vs_score():
     torch.testing.assert_close(prob, expected)
 
 
-@needs_shared
 @pytest.mark.parametrize('name,fusion', [('video_multiview.py', 'prob'),
                                          ('video_multiview_score.py',
                                           'score')])
@@ -289,7 +278,6 @@ def test_multiview_fusion(cfg_dir, name, fusion):
     assert np.abs(scores - other.numpy()).max() > 1e-3
 
 
-@needs_shared
 def test_extract_features_tool(cfg_dir, video_400_ckpt, capsys, tmp_path):
     """Pooled backbone features; the head's classifier on them gives the
     model's scores (single view, 'prob')."""
@@ -298,7 +286,7 @@ def test_extract_features_tool(cfg_dir, video_400_ckpt, capsys, tmp_path):
     out_dir = tmp_path / 'feats'
     _, out, err = run_tool('tools/extract_features.py', [
         cfg_dir / 'video_400.py', video_400_ckpt, listing, '--out-dir',
-        out_dir, '--data-prefix', SHARED
+        out_dir, '--data-prefix', DATA
     ], capsys)
     assert '2 feature file(s) of shape [64]' in out
     feat = np.load(out_dir / 'kinetics_arm_wrestling.npy')

@@ -14,9 +14,10 @@ import pytest
 import uniformer_mm  # noqa: F401
 from uniformer_mm.analysis import compare_mmaction as cm
 
+from _paths import KINETICS_CLIP
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-VIDEO = osp.join(osp.dirname(ROOT), 'shared', 'data', 'videos',
-                 'kinetics_arm_wrestling.mp4')
+VIDEO = str(KINETICS_CLIP)
 
 
 def run_benchmark(argv):
@@ -35,8 +36,7 @@ def test_compare_tool_prints_ratios(capsys, tmp_path):
             '--tiny', '--runs', '2', '--inference-runs', '2', '--warmup', '0',
             '--no-memory',
             '--json', str(tmp_path / 'r.json')]
-    if osp.exists(VIDEO):
-        argv += ['--pipeline', '--pipeline-n', '1', '--video', VIDEO]
+    argv += ['--pipeline', '--pipeline-n', '1', '--video', VIDEO]
     results = run_benchmark(argv)
     out = capsys.readouterr().out
     for variant in ('uniformer-s16', 'uniformerv2-b16'):
@@ -57,13 +57,12 @@ def test_compare_tool_prints_ratios(capsys, tmp_path):
     # mmaction2's V1 SA LayerNorm eps aligned to the official 1e-6
     assert '1e-6' in results['models']['uniformer-s16']['info']['note']
     assert osp.exists(tmp_path / 'r.json')
-    if osp.exists(VIDEO):
-        assert set(results['pipeline']) == {
-            'mmaction2 (no RandAugment)', 'ours (recipe, with RandAugment)',
-            'ours without RandAugment'}
-        assert 'clips/s ratio' in out
-        for r in results['pipeline'].values():
-            assert r['output_shape'] == [1, 3, 8, 224, 224]
+    assert set(results['pipeline']) == {
+        'mmaction2 (no RandAugment)', 'ours (recipe, with RandAugment)',
+        'ours without RandAugment'}
+    assert 'clips/s ratio' in out
+    for r in results['pipeline'].values():
+        assert r['output_shape'] == [1, 3, 8, 224, 224]
 
 
 def test_memory_in_fresh_processes():

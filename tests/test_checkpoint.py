@@ -43,9 +43,12 @@ from uniformer_mm.checkpoint import head as headlib
 from uniformer_mm.checkpoint.inflate import (inflate_state_dict, inflate_v1,
                                              inflate_v2)
 
+from uniformer_mm.label_maps import resolve_path
+
+from _paths import label_map
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOL = osp.join(ROOT, 'tools', 'convert_checkpoint.py')
-LABEL_MAPS = '/work/shared/data/label_maps'
 
 _spec = importlib.util.spec_from_file_location('convert_checkpoint', TOOL)
 tool = importlib.util.module_from_spec(_spec)
@@ -467,8 +470,8 @@ def test_v2_k710_channel_map(tmp_path):
     ref = perturb_(build(v2_model_cfg(num_classes=710)))
     src = tmp_path / 'official_v2_k710.pth'
     torch.save(to_official_v2(ref.state_dict()), src)
-    cmap = osp.join(LABEL_MAPS, 'k710_channel_map_k400.json')
-    indices = json.load(open(cmap))
+    cmap = label_map('k710_channel_map_k400.json')
+    indices = json.loads(pathlib.Path(resolve_path(cmap)).read_text())
     w = ref.cls_head.fc_cls.weight.detach()
     # explicit channel map, no config
     dst = tmp_path / 'k400.pth'
@@ -635,8 +638,7 @@ def _head_sd(rows, width=4, prefix='cls_head.fc_cls.'):
 
 def test_label_map_remap(tmp_path):
     """Official (here: shuffled) order -> mmaction2's K400 label file."""
-    mm = headlib.read_label_map(osp.join(LABEL_MAPS,
-                                         'kinetics_label_map_k400.txt'))
+    mm = headlib.read_label_map(label_map('kinetics400.txt'))
     assert len(mm) == 400
     official = mm[:]
     random.Random(0).shuffle(official)
@@ -645,7 +647,7 @@ def test_label_map_remap(tmp_path):
         {f'"{n}"' if i % 2 else n: i for i, n in enumerate(official)}))
     sd = _head_sd(400)
     out = headlib.remap_by_label_maps(
-        sd, str(src_map), osp.join(LABEL_MAPS, 'kinetics_label_map_k400.txt'))
+        sd, str(src_map), label_map('kinetics400.txt'))
     for j, name in enumerate(mm[:50]):
         i = official.index(name)
         assert torch.equal(out['cls_head.fc_cls.weight'][j],
@@ -676,14 +678,12 @@ def test_label_map_unknown_class(tmp_path):
 def test_k710_by_names_needs_the_channel_map():
     """K710 uses K700 names for renamed K400 classes: name matching fails
     with a clear message, the channel map works."""
-    k710 = headlib.read_label_map(osp.join(LABEL_MAPS,
-                                           'kinetics710_label_map_k710.txt'))
-    k400 = headlib.read_label_map(osp.join(LABEL_MAPS,
-                                           'kinetics_label_map_k400.txt'))
+    k710 = headlib.read_label_map(label_map('kinetics710.txt'))
+    k400 = headlib.read_label_map(label_map('kinetics400.txt'))
     with pytest.raises(CheckpointError, match='channel-map'):
         headlib.label_indices(k710, k400)
     indices = headlib.read_channel_map(
-        osp.join(LABEL_MAPS, 'k710_channel_map_k400.json'))
+        label_map('k710_channel_map_k400.json'))
     out = headlib.select_rows(_head_sd(710), indices)
     assert out['cls_head.fc_cls.weight'].shape == (400, 4)
 

@@ -9,7 +9,7 @@ demos; not configs/_base_):
 * its schedule is consistent (warmup from 1e-6 as the official recipes,
   cosine to the last epoch, the official global batch = ``auto_scale_lr``);
 * its train / val / test pipelines run on real videos (frame folders for
-  Something-Something V1, an image for ImageNet) through the real data set
+  Something-Something V1 and V2, an image for ImageNet) through the real data set
   classes and give the frames, crop size and views (clips x crops) that the
   ``# paper:`` header of the row states (identical pipelines run once);
 * without the data set, ``tools/train.py`` stops with one line naming the
@@ -33,10 +33,13 @@ import uniformer_mm  # noqa: F401  (registers our modules)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-REPO = Path(__file__).resolve().parents[1]
+from uniformer_mm.apis import config_class_names
+from uniformer_mm.label_maps import read_channel_map
+
+from _paths import FRAMES, REPO, TEST_JPG, VIDEOS
+from test_model_index import metafile_params
+
 CONFIGS = REPO / 'configs'
-DATA = REPO.parent / 'shared' / 'data'
-VIDEOS = DATA / 'videos'
 
 #: Dense-prediction configs (mmdet / mmseg / mmpose): built and checked by
 #: tests/test_dense_complexity.py and tests/test_dense_frameworks.py.
@@ -113,15 +116,11 @@ def registry(cfg):
 
 
 def model_cfg(cfg):
-    """The model config, buildable on the meta device: the channel maps of
-    the K710-initialised heads point to the shared label maps (data a user
-    downloads), and the batch blending (a torch Beta distribution, which
-    cannot live on 'meta') is taken out (built separately)."""
+    """The model config, buildable on the meta device as it is (the channel
+    maps of the K710-initialised heads are shipped with the package), with
+    the batch blending (a torch Beta distribution, which cannot live on
+    'meta') taken out (built separately)."""
     model = cfg.model.to_dict()
-    head = model.get('cls_head') or {}
-    if head.get('channel_map'):
-        head['channel_map'] = str(DATA / 'label_maps' /
-                                  Path(head['channel_map']).name)
     blending = (model.get('data_preprocessor') or {}).pop('blending', None)
     return model, blending
 
@@ -168,14 +167,19 @@ def test_config_builds(rel):
     with torch.device('meta'):
         net = MODELS.build(model)
     n = sum(p.numel() for p in net.parameters()) / 1e6
+    # the model index lists this count (docs/model_index.md)
+    assert metafile_params(rel) == sum(p.numel() for p in net.parameters())
     if blending is not None:  # builds on CPU
         MODELS.build(dict(cfg.model.data_preprocessor.to_dict(),
                           blending=blending))
     if rel.startswith('configs/demo/'):
         return
     head = model.get('cls_head') or model.get('head')
-    # the head predicts the data set's classes
+    # the head predicts the data set's classes, and the config names them
+    # (a shipped label map, or mmpretrain's ImageNet class names)
     assert head['num_classes'] == cfg.num_classes
+    names = config_class_names(cfg)
+    assert names is not None and len(names) == cfg.num_classes
     key, expected, tol = expected_params(model)
     assert abs(n - expected) <= tol, (key, n, expected)
     # every row states its published result
@@ -263,19 +267,21 @@ def pipeline_cases():
     return cases
 
 
-CASES = pipeline_cases() if VIDEOS.is_dir() else {}
+CASES = pipeline_cases()
 
 
 @pytest.fixture(scope='module')
 def frame_dir(tmp_path_factory):
     """A Something-Something V1 frame folder (00001.jpg ...) of 30 frames:
-    links to the shared JPEG frames."""
+    links to the JPEG frames of tests/data."""
     root = tmp_path_factory.mktemp('rawframes')
     folder = root / '1'
     folder.mkdir()
-    frames = sorted((DATA / 'frames').glob('img_*.jpg'))
+    frames = sorted(FRAMES.glob('img_*.jpg'))
     for i in range(30):
         os.symlink(frames[i % len(frames)], folder / f'{i + 1:05}.jpg')
+        # Something-Something V2 frames at 30 fps: img_00001.jpg, ...
+        os.symlink(frames[i % len(frames)], folder / f'img_{i + 1:05}.jpg')
     return root
 
 
@@ -284,7 +290,7 @@ def imagenet_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp('imagenet')
     for split in ('train', 'val'):
         (root / split / 'n01440764').mkdir(parents=True)
-        os.symlink(DATA / 'test.jpg', root / split / 'n01440764' / 'a.jpg')
+        os.symlink(TEST_JPG, root / split / 'n01440764' / 'a.jpg')
         (root / 'meta').mkdir(exist_ok=True)
         (root / 'meta' / f'{split}.txt').write_text('n01440764/a.jpg 7\n')
     return root
@@ -303,14 +309,11 @@ def real_dataset(ds, tmp_path, frame_dir, imagenet_dir):
         ann.write_text('kinetics_arm_wrestling.mp4 5\n')
         ds['data_prefix'] = dict(video=str(VIDEOS))
     ds['ann_file'] = str(ann)
-    if ds['type'] == 'LabelMapVideoDataset':
-        ds['channel_map'] = str(DATA / 'label_maps' /
-                                Path(ds['channel_map']).name)
+    if ds['type'] == 'LabelMapVideoDataset':  # the config's channel map
         ds['exclude_lists'] = []
     return ds
 
 
-@pytest.mark.skipif(not VIDEOS.is_dir(), reason='no shared videos')
 @pytest.mark.parametrize('key', sorted(CASES), ids=lambda k: '{}-{}'.format(
     Path(CASES[k][0]).stem, json.loads(k)[3]))
 def test_pipeline(key, tmp_path, frame_dir, imagenet_dir):
@@ -348,9 +351,7 @@ def test_pipeline(key, tmp_path, frame_dir, imagenet_dir):
                                               crop), rels
     label = out['data_samples'].gt_label.item()
     if dtype == 'LabelMapVideoDataset':  # K400 class 5 in K710 labels
-        cmap = json.loads((DATA / 'label_maps' /
-                           Path(ds['channel_map']).name).read_text())
-        assert label == cmap[5]
+        assert label == read_channel_map(ds['channel_map'])[5]
     else:
         assert label == 5
 

@@ -222,6 +222,18 @@ def test_sthv2_lists(tmp_path, capsys):
     # without --videos nothing is checked
     assert sth.main(['v2', str(ann), '--out-dir', str(out)]) == 0
     assert _lines(out / 'sthv2_train_list_videos.txt')[-1] == '100.webm 0'
+    # 30 fps frame folders (extract_frames.py): rawframe lists with counts
+    frames = tmp_path / 'rawframes_30fps'
+    _touch(frames, *[f'78687/img_{i:05}.jpg' for i in range(1, 118)],
+           *[f'5/img_{i:05}.jpg' for i in range(1, 4)])
+    (frames / '42326').mkdir()  # empty: left out
+    assert sth.main(['v2', str(ann), '--frames', str(frames),
+                     '--out-dir', str(out)]) == 0
+    assert _lines(out / 'sthv2_train_list_rawframes.txt') == ['78687 117 1']
+    assert _lines(out / 'sthv2_val_list_rawframes.txt') == ['5 3 0']
+    assert 'train: 1 videos' in capsys.readouterr().out
+    assert sth.main(['v2', str(ann), '--frames', str(tmp_path / 'no'),
+                     '--out-dir', str(out)]) == 2
 
 
 def test_sthv1_lists(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """Every data set base config (configs/_base_/datasets): it parses, its
 train / val / test pipelines build and run through the real data set
-classes on real videos (frame folders for Something-Something V1, an image
-for ImageNet), and the outputs have the recipe's frames, crop size and
+classes on real videos (frame folders for Something-Something V1 and V2, an
+image for ImageNet), and the outputs have the recipe's frames, crop size and
 views (clips x crops)."""
 import os
 import random
@@ -15,9 +15,9 @@ import uniformer_mm  # noqa: F401  (registers transforms, applies compat)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-VIDEOS = DATA / 'videos'
+from uniformer_mm.label_maps import read_channel_map, read_label_map
+
+from _paths import FRAMES, REPO, TEST_JPG, VIDEOS
 BASE = REPO / 'configs' / '_base_' / 'datasets'
 VIDEO_CONFIGS = sorted(p.stem for p in BASE.glob('*.py')
                        if not p.stem.startswith('imagenet'))
@@ -73,13 +73,15 @@ def _transforms(pipeline):
 @pytest.fixture(scope='module')
 def frame_dir(tmp_path_factory):
     """A Something-Something V1 style frame folder (00001.jpg, ...) of 30
-    frames made of links to the shared JPEG frames."""
+    frames made of links to the JPEG frames of tests/data."""
     root = tmp_path_factory.mktemp('sthv1')
     folder = root / 'rawframes' / '1'
     folder.mkdir(parents=True)
-    frames = sorted((DATA / 'frames').glob('img_*.jpg'))
+    frames = sorted(FRAMES.glob('img_*.jpg'))
     for i in range(30):
         os.symlink(frames[i % len(frames)], folder / f'{i + 1:05}.jpg')
+        # Something-Something V2 frames at 30 fps: img_00001.jpg, ...
+        os.symlink(frames[i % len(frames)], folder / f'img_{i + 1:05}.jpg')
     return root
 
 
@@ -89,8 +91,9 @@ def _member_datasets(dataset):
 
 
 def _point_to_real_data(dataset, tmp_path, frame_dir, name, split):
-    """Make a data set config read the shared videos / frames: a one-line
-    annotation list; the K710 maps point to the shared label maps."""
+    """Make a data set config read the videos / frames of tests/data: a
+    one-line annotation list (the K710 channel maps are the config's own,
+    shipped with the package)."""
     dataset = dict(dataset)
     ann = tmp_path / f'{name}_{split}_{id(dataset)}.txt'
     if dataset['type'] == 'RawframeDataset':
@@ -103,8 +106,6 @@ def _point_to_real_data(dataset, tmp_path, frame_dir, name, split):
         dataset['data_prefix'] = dict(video=str(VIDEOS))
     dataset['ann_file'] = str(ann)
     if dataset['type'] == 'LabelMapVideoDataset':
-        cmap = Path(dataset['channel_map']).name
-        dataset['channel_map'] = str(DATA / 'label_maps' / cmap)
         empty = tmp_path / 'empty.txt'
         empty.write_text('')
         dataset['exclude_lists'] = [str(empty)]
@@ -124,6 +125,8 @@ def test_video_dataset_config(name, tmp_path, frame_dir):
     assert cfg.flip_ratio == flip and cfg.random_erasing_prob == erase
     assert cfg.rand_augment == randaug and cfg.num_classes == num_classes
     assert cfg.blending.augments[0].num_classes == num_classes
+    # the shipped label map names exactly the data set's classes
+    assert len(read_label_map(cfg.label_map)) == num_classes
     # ... and are what the built pipelines use
     train = _transforms(
         _member_datasets(cfg.train_dataloader.dataset)[0].pipeline)
@@ -163,10 +166,8 @@ def test_video_dataset_config(name, tmp_path, frame_dir):
                                                   crop)
         label = out['data_samples'].gt_label.item()
         if name == 'kinetics710':  # K700 class 5 in K710 labels
-            import json
-            cmap = json.loads(
-                (DATA / 'label_maps' /
-                 'k710_channel_map_k700.json').read_text())
+            cmap = read_channel_map(
+                'uniformer_mm::label_maps/k710_channel_map_k700.json')
             assert label == cmap[5]
         else:
             assert label == 5
@@ -209,15 +210,15 @@ _base_ = ['{BASE / "sthv2.py"}']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa
 
 clip_len = 8
-sampling = dict(UniformSample=dict(clip_len=clip_len))
+sampling = dict(OfficialSparseSample=dict(clip_len=clip_len))
 train_dataloader = update_transforms(
     _base_.train_dataloader, VideoRandomErasing=None,
     RepeatClips=dict(num_repeats=3), **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    UniformSample=dict(clip_len=clip_len, num_clips=2),
-    ThreeCrop=dict(type='CenterCrop', crop_size=224))
+    OfficialSparseSample=dict(clip_len=clip_len, num_clips=2),
+    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=224))
 ''')
     cfg = Config.fromfile(str(child))
     assert 'update_transforms' not in cfg  # functions are dropped
@@ -269,7 +270,7 @@ def test_imagenet_config(tmp_path):
     root = tmp_path / 'imagenet'
     for split in ('train', 'val'):
         (root / split / 'n01440764').mkdir(parents=True)
-        os.symlink(DATA / 'test.jpg', root / split / 'n01440764' / 'a.jpg')
+        os.symlink(TEST_JPG, root / split / 'n01440764' / 'a.jpg')
         (root / 'meta').mkdir(exist_ok=True)
         (root / 'meta' / f'{split}.txt').write_text('n01440764/a.jpg 7\n')
     outs = {}

@@ -13,7 +13,7 @@ nothing (docs/faults.md).
 * checkpoints are loaded with ``weights_only=True``.
 
 The good videos come from the synthetic demo generator (32x32, 16 frames);
-the broken ones are made from the real videos in ../shared/data/videos.
+the broken ones are made from the real Kinetics clip in tests/data/videos.
 """
 import glob
 import os
@@ -39,17 +39,13 @@ from uniformer_mm.datasets.validate import (AnnotationError,
                                             validate_video_list)
 from uniformer_mm.engine import ConfigCheckError, check_config
 
-REPO = Path(__file__).resolve().parents[1]
-VIDEOS = REPO.parent / 'shared' / 'data' / 'videos'
-REAL_MP4 = VIDEOS / 'kinetics_arm_wrestling.mp4'
+from _paths import KINETICS_CLIP as REAL_MP4
+from _paths import REPO
+
 TRAIN_PY = REPO / 'tools' / 'train.py'
 CLIP_LEN = 16
 BAD_NAMES = ('bad/truncated.mp4', 'bad/empty.mp4', 'bad/text.mp4',
              'bad/missing.mp4', 'bad/short3.mp4')
-
-needs_real_videos = pytest.mark.skipif(
-    not REAL_MP4.is_file(), reason=f'{REAL_MP4} is not available')
-
 
 # --------------------------------------------------------------------------
 # data
@@ -73,9 +69,8 @@ def data(tmp_path_factory):
                            num_val_per_class=1, num_frames=CLIP_LEN, size=32)
     bad = root / 'bad'
     bad.mkdir()
-    if REAL_MP4.is_file():
-        blob = REAL_MP4.read_bytes()
-        (bad / 'truncated.mp4').write_bytes(blob[:len(blob) * 30 // 100])
+    blob = REAL_MP4.read_bytes()
+    (bad / 'truncated.mp4').write_bytes(blob[:len(blob) * 30 // 100])
     (bad / 'empty.mp4').write_bytes(b'')
     (bad / 'text.mp4').write_text('this is a text file, not a video\n')
     _write_short_video(bad / 'short3.mp4', frames=3)
@@ -272,7 +267,6 @@ def test_dataset_validates_at_load_time(tmp_path, data):
 # --------------------------------------------------------------------------
 # bad samples, data set level
 # --------------------------------------------------------------------------
-@needs_real_videos
 def test_bad_samples_are_replaced_and_reported(data, caplog):
     ds = robust_dataset(data, 'test_bad', test_mode=True)
     n = len(ds)
@@ -294,7 +288,6 @@ def test_bad_samples_are_replaced_and_reported(data, caplog):
     assert by_name['bad/empty.mp4']['line'] == 4  # line in test_bad.txt
 
 
-@needs_real_videos
 def test_short_video_accepted_and_skip_mode(data):
     ds = robust_dataset(data, 'test_bad', test_mode=True, accept_short=True)
     idx = [i for i in range(len(ds))
@@ -313,7 +306,6 @@ def test_short_video_accepted_and_skip_mode(data):
     assert set(only_bad) == {BAD_SAMPLES_KEY}
 
 
-@needs_real_videos
 def test_mostly_broken_data_stops(data, tmp_path):
     # more bad videos than max_bad_fraction
     ds = robust_dataset(data, 'test_bad', test_mode=True,
@@ -337,7 +329,6 @@ def test_mostly_broken_data_stops(data, tmp_path):
 # bad samples, training and testing
 # --------------------------------------------------------------------------
 @pytest.mark.slow
-@needs_real_videos
 def test_training_and_testing_survive_bad_videos(data, tmp_path):
     work_dir = tmp_path / 'work'
     robust = dict(type='RobustVideoDataset', on_missing='keep',
@@ -377,7 +368,6 @@ def test_training_and_testing_survive_bad_videos(data, tmp_path):
     assert osp.isfile(work_dir / 'epoch_2.pth')
 
 
-@needs_real_videos
 def test_skip_mode_in_testing(data, tmp_path):
     """on_bad='skip': the bad videos are left out of the predictions; a
     batch of bad videos only is not run at all."""

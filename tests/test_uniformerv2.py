@@ -1,7 +1,6 @@
 """Tests of the UniFormerV2 backbone, head, CLIP init and FLOP counter."""
 import copy
 import json
-import os.path as osp
 from collections import OrderedDict
 
 import pytest
@@ -23,8 +22,10 @@ from uniformer_mm.models.heads.uniformerv2_head import UniFormerV2Head
 
 from mmaction.registry import MODELS  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
+from uniformer_mm.label_maps import resolve_path  # noqa: E402
 
-LABEL_MAPS = '/work/shared/data/label_maps'
+from _paths import label_map  # noqa: E402
+
 
 # a tiny ViT used by most tests (patch 16 on 64x64 -> 4x4 grid)
 TINY = dict(input_resolution=64, patch_size=16, width=32, layers=3, heads=2)
@@ -697,8 +698,8 @@ def test_clip_reader_and_mapping(tmp_path):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('k', [400, 600, 700])
 def test_head_channel_map_from_k710(tmp_path, k):
-    map_file = osp.join(LABEL_MAPS, f'k710_channel_map_k{k}.json')
-    with open(map_file) as f:
+    map_file = label_map(f'k710_channel_map_k{k}.json')  # shipped map
+    with open(resolve_path(map_file)) as f:
         rows = json.load(f)
     assert len(rows) == k and len(set(rows)) == k
     k710 = UniFormerV2Head(710, 32)

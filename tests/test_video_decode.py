@@ -20,18 +20,13 @@ from uniformer_mm.datasets.transforms._clip import as_clip
 decord = pytest.importorskip('decord')
 av = pytest.importorskip('av')
 
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-VIDEOS = DATA / 'videos'
-KINETICS = VIDEOS / 'kinetics_arm_wrestling.mp4'
+from _paths import KINETICS_CLIP as KINETICS
+from _paths import VIDEOS
+
 NAMES = ('kinetics_arm_wrestling.mp4', 'test.mp4', 'test.avi')
 #: AVI has no stored timestamps: decoded by decord (the fallback).
 BACKEND = {'kinetics_arm_wrestling.mp4': 'pyav', 'test.mp4': 'pyav',
            'test.avi': 'decord'}
-
-pytestmark = pytest.mark.skipif(
-    not all((VIDEOS / n).is_file() for n in NAMES),
-    reason=f'the test videos in {VIDEOS} are not available')
-
 
 @pytest.fixture(autouse=True)
 def _scope():

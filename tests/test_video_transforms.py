@@ -3,9 +3,7 @@ FusedRandomResizedCropFlip, RepeatClips, mixup/cutmix blending and label
 smoothing on CPU, LabelMapVideoDataset, and a full train pipeline on a real
 video."""
 import copy
-import json
 import random
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,8 +20,10 @@ from uniformer_mm.datasets.transforms import (FusedRandomResizedCropFlip,
                                               VideoRandomErasing)
 from uniformer_mm.datasets.transforms._clip import as_clip
 
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-VIDEO = DATA / 'videos' / 'kinetics_arm_wrestling.mp4'
+from uniformer_mm.label_maps import read_channel_map, read_label_map
+
+from _paths import KINETICS_CLIP as VIDEO
+from _paths import TEST_JPG, label_map
 ALL_OPS = sorted(ra.NAME_TO_OP)
 
 
@@ -263,7 +263,7 @@ def test_composed_affine_equals_sequence(small_clip):
 
 def test_image_key_and_mmpretrain_registry():
     from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
-    img = cv2.imread(str(DATA / 'test.jpg'))
+    img = cv2.imread(str(TEST_JPG))
     t = PRETRAIN_TRANSFORMS.build(
         dict(type='VideoRandAugment', config_str='rand-m9-mstd0.5-inc1',
              channel_order='bgr', fill=(104, 116, 124), prob=1.0))
@@ -457,11 +457,9 @@ def test_mixup_cutmix_label_smoothing_on_cpu():
 
 # ---------------------------------------------------------------- K710 list
 def test_label_map_video_dataset(tmp_path):
-    maps = DATA / 'label_maps'
-    k600 = json.loads((maps / 'k710_channel_map_k600.json').read_text())
-    names710 = (maps / 'kinetics710_label_map_k710.txt').read_text().split(
-        '\n')
-    names600 = (maps / 'kinetics_label_map_k600.txt').read_text().split('\n')
+    k600 = read_channel_map(label_map('k710_channel_map_k600.json'))
+    names710 = read_label_map(label_map('kinetics710.txt'))
+    names600 = read_label_map(label_map('kinetics600.txt'))
     (tmp_path / 'k400.txt').write_text(
         'a/AAAAAAAAAAA_000001_000011.mp4 3\n')
     (tmp_path / 'val.txt').write_text('b/BBBBBBBBBBB_000002_000012.mp4 7\n')
@@ -472,7 +470,7 @@ def test_label_map_video_dataset(tmp_path):
         'x/DDDDDDDDDDD.mp4 318\n')
     ds = DATASETS.build(
         dict(type='LabelMapVideoDataset', ann_file=str(tmp_path / 'k600.txt'),
-             pipeline=[], channel_map=str(maps / 'k710_channel_map_k600.json'),
+             pipeline=[], channel_map=label_map('k710_channel_map_k600.json'),
              exclude_lists=[str(tmp_path / 'k400.txt'),
                             str(tmp_path / 'val.txt')]))
     assert len(ds) == 2

@@ -11,15 +11,12 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-import pytest
 from mmengine.config import Config
 
-REPO = Path(__file__).resolve().parents[1]
-CLIP = REPO.parent / 'shared' / 'data' / 'videos' / 'kinetics_arm_wrestling.mp4'
-CONFIG = REPO / 'configs' / 'uniformerv2_k400.py'
+from _paths import KINETICS_CLIP as CLIP
+from _paths import REPO
 
-pytestmark = pytest.mark.skipif(not CLIP.is_file(),
-                                reason=f'{CLIP} is not available')
+CONFIG = REPO / 'configs' / 'uniformerv2_k400.py'
 
 
 def _train_cli():

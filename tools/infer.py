@@ -39,6 +39,7 @@ from uniformer_mm.apis import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa
                                topk_predictions)
 from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
                                         cli_errors)
+from uniformer_mm.label_maps import LabelMapError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -52,7 +53,10 @@ def parse_args(argv=None):
         'inputs', nargs='+', metavar='INPUT',
         help='video / image files, or folders (searched recursively)')
     parser.add_argument(
-        '--label-map', help='class names, one per line (label order)')
+        '--label-map',
+        help='class names, one per line (label order): a file or a shipped '
+        "map such as 'uniformer_mm::label_maps/kinetics400.txt'; default: "
+        "the checkpoint's class names, else the config's label_map")
     parser.add_argument('--topk', type=int, default=5,
                         help='predictions shown per input')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
@@ -118,7 +122,10 @@ def run(args):
         print('WARNING: checkpoint "none": the model has random weights, '
               'its predictions are meaningless (smoke test only).',
               file=sys.stderr, flush=True)
-    names = class_names(model, args.label_map)
+    try:
+        names = class_names(model, args.label_map)
+    except (FileNotFoundError, LabelMapError) as e:
+        sys.exit(f'infer.py: error: --label-map: {e}')
     extensions = VIDEO_EXTENSIONS if model.task == 'video' \
         else IMAGE_EXTENSIONS
     try:

@@ -4,14 +4,29 @@
 #   VENV=/path  use another location (default: .venv in the repository root)
 #   TORCH_SPEC  what to install when no torch is present (default: torch==2.13.0,
 #               the CPU wheel; users with a CUDA torch already installed keep it)
+#   BASE_PYTHON the interpreter the environment is made from (default: python3);
+#               CPython 3.10-3.14 (torch 2.13.0 has wheels for these only; CI
+#               tests 3.11)
 set -euo pipefail
 _root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+_python=${BASE_PYTHON:-python3}
+_pyver=$("$_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || _pyver=none
+case "$_pyver" in
+    3.1[0-4]) ;;
+    *) if [ "$_pyver" = none ]; then _found="$_python does not run (no such Python?)"; else _found="$_python is Python $_pyver"; fi
+       echo "[setup_env] $_found; uniformer-mm needs Python 3.10-3.14 (torch 2.13.0 has wheels for these only): install one (e.g. python3.11) and run again with BASE_PYTHON=python3.11" >&2
+       return 1 2>/dev/null || exit 1 ;;
+esac
+if ! "$_python" -c 'import venv, ensurepip' 2>/dev/null; then
+    echo "[setup_env] $_python ($_pyver) cannot create virtual environments (no venv/ensurepip module): install it (Debian/Ubuntu: apt-get install python$_pyver-venv) and run again" >&2
+    return 1 2>/dev/null || exit 1
+fi
 _venv=${VENV:-$_root/.venv}
 _stamp=$_venv/.uniformer_mm_stamp
 _want=$(cat "$_root"/requirements/*.txt "$_root/setup.cfg" | sha1sum | cut -c1-12)
 if [ ! -f "$_stamp" ] || [ "$(cat "$_stamp")" != "$_want" ]; then
-    echo "[setup_env] creating/updating $_venv (one-time, ~1 min)" >&2
-    python3 -m venv "$_venv"
+    echo "[setup_env] creating/updating $_venv (one-time, ~3 min)" >&2
+    "$_python" -m venv "$_venv"
     "$_venv/bin/python" -m pip install -q --upgrade pip >&2
     if ! "$_venv/bin/python" -c "import torch" 2>/dev/null; then
         "$_venv/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" >&2

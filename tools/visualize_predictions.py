@@ -30,6 +30,7 @@ from uniformer_mm.apis import (class_names, init_model,  # noqa: E402
                                predict_scores, topk_predictions)
 from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
                                         cli_errors)
+from uniformer_mm.label_maps import LabelMapError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -39,7 +40,11 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help="checkpoint, or 'none'")
     parser.add_argument('video')
     parser.add_argument('--out', required=True, help='.gif or .mp4 file')
-    parser.add_argument('--label-map', help='class names, one per line')
+    parser.add_argument(
+        '--label-map',
+        help='class names, one per line: a file or a shipped map such as '
+        "'uniformer_mm::label_maps/kinetics400.txt'; default: the "
+        "checkpoint's class names, else the config's label_map")
     parser.add_argument('--topk', type=int, default=3)
     parser.add_argument('--fps', type=float, default=None,
                         help='output frame rate (default: keeps the '
@@ -139,7 +144,10 @@ def run(args):
     if random_init:
         print('WARNING: checkpoint "none": random weights, the predictions '
               'are meaningless', file=sys.stderr)
-    names = class_names(model, args.label_map)
+    try:
+        names = class_names(model, args.label_map)
+    except (FileNotFoundError, LabelMapError) as e:
+        sys.exit(f'visualize_predictions.py: error: --label-map: {e}')
     scores, views = predict_scores(model, args.video)
     predictions = topk_predictions(scores, args.topk, names)
     frames, fps = read_frames(args.video, args.max_frames)

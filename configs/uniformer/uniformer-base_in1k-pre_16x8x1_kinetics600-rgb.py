@@ -12,7 +12,7 @@ model = dict(
         drop_path_rate=0.3,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
 
-sampling = dict(SampleFrames=dict(clip_len=16, frame_interval=8))
+sampling = dict(OfficialDenseSample=dict(clip_len=16, frame_interval=8))
 train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(_base_.test_dataloader, **sampling)

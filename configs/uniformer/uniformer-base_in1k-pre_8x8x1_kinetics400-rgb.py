@@ -12,7 +12,7 @@ model = dict(
         drop_path_rate=0.3,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
 
-sampling = dict(SampleFrames=dict(clip_len=8, frame_interval=8))
+sampling = dict(OfficialDenseSample=dict(clip_len=8, frame_interval=8))
 train_dataloader = dict(
     update_transforms(_base_.train_dataloader, **sampling),
     batch_size=8)

@@ -12,7 +12,7 @@ model = dict(
         drop_path_rate=0.5,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_k600_16x4.pth')))
 
-sampling = dict(UniformSample=dict(clip_len=32))
+sampling = dict(OfficialSparseSample=dict(clip_len=32))
 train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(_base_.test_dataloader, **sampling)

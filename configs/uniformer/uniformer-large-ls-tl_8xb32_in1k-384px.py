@@ -2,8 +2,9 @@
 # UniFormer large_ls_tl with token labeling, fine-tuned at 384 px from the
 # 224-px model (official token_labeling 384 run, --finetune): batch 256 (32 per
 # GPU x 8 GPUs), constant lr 5e-6, wd 1e-8, 50 epochs, no warmup; test short
-# side int(256 / 224 x 384) = 438 + centre crop 384. (The official run.sh of
-# this row trains uniformer_small_plus, a copy-paste slip; large_ls_tl here.)
+# side floor(384 / 0.9) = 426 (official validate.py, crop_pct 0.9) + centre
+# crop 384. (The official run.sh of this row trains uniformer_small_plus, a
+# copy-paste slip; large_ls_tl here.)
 _base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
@@ -22,7 +23,7 @@ train_dataloader = dict(
     batch_size=32)  # x 8 GPUs = the official 256
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    ResizeEdge=dict(scale=438),
+    ResizeEdge=dict(scale=426),
     CenterCrop=dict(crop_size=384))
 test_dataloader = val_dataloader
 

@@ -2,7 +2,8 @@
 # UniFormer small_tl with token labeling, fine-tuned at 384 px from the 224-px
 # model (official token_labeling 384 run, --finetune): batch 512 (64 per GPU x
 # 8 GPUs), constant lr 5e-6, wd 1e-8, 50 epochs, no warmup; test short side
-# int(256 / 224 x 384) = 438 + centre crop 384.
+# floor(384 / 0.9) = 426 + centre crop 384 (official validate.py, crop_pct
+# 0.9).
 _base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
@@ -17,7 +18,7 @@ train_dataloader = dict(
     batch_size=64)  # x 8 GPUs = the official 512
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    ResizeEdge=dict(scale=438),
+    ResizeEdge=dict(scale=426),
     CenterCrop=dict(crop_size=384))
 test_dataloader = val_dataloader
 

@@ -5,7 +5,7 @@
 _base_ = ['../_base_/recipes/uniformer_k400.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
-sampling = dict(SampleFrames=dict(clip_len=16, frame_interval=8))
+sampling = dict(OfficialDenseSample=dict(clip_len=16, frame_interval=8))
 train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(_base_.test_dataloader, **sampling)

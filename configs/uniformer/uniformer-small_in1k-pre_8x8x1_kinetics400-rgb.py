@@ -6,7 +6,7 @@ _base_ = ['../_base_/recipes/uniformer_k400.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-sampling = dict(SampleFrames=dict(clip_len=8, frame_interval=8))
+sampling = dict(OfficialDenseSample=dict(clip_len=8, frame_interval=8))
 train_dataloader = dict(
     update_transforms(_base_.train_dataloader, **sampling),
     batch_size=16)

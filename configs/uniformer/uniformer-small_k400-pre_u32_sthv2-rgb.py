@@ -6,7 +6,7 @@
 _base_ = ['../_base_/recipes/uniformer_sthv2.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
-sampling = dict(UniformSample=dict(clip_len=32))
+sampling = dict(OfficialSparseSample=dict(clip_len=32))
 train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
 val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 test_dataloader = update_transforms(_base_.test_dataloader, **sampling)

@@ -26,13 +26,13 @@ train_dataloader = dict(
 val_dataloader = update_transforms(
     _base_.val_dataloader,
     UniformSample=dict(clip_len=32),
-    Resize=dict(scale=(-1, 192)),
-    CenterCrop=dict(crop_size=192))
+    OfficialShortSideResize=dict(short_side=192),
+    OfficialCenterCrop=dict(crop_size=192))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(clip_len=32),
-    Resize=dict(scale=(-1, 192)),
-    CenterCrop=dict(crop_size=192))
+    OfficialShortSideResize=dict(short_side=192),
+    OfficialCenterCrop=dict(crop_size=192))
 
 optim_wrapper = dict(optimizer=dict(lr=4e-4, weight_decay=0.05))
 param_scheduler = warmup_cosine(lr=4e-4, max_epochs=110, warmup_epochs=10)

@@ -18,9 +18,9 @@ train_dataloader = dict(
         FusedRandomResizedCropFlip=dict(scale=128)))
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    Resize=dict(scale=(-1, 128)),
-    CenterCrop=dict(crop_size=128))
+    OfficialShortSideResize=dict(short_side=128),
+    OfficialCenterCrop=dict(crop_size=128))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    Resize=dict(scale=(-1, 128)),
-    CenterCrop=dict(crop_size=128))
+    OfficialShortSideResize=dict(short_side=128),
+    OfficialCenterCrop=dict(crop_size=128))

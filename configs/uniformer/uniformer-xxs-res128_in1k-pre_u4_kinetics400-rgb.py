@@ -33,13 +33,13 @@ train_dataloader = dict(
 val_dataloader = update_transforms(
     _base_.val_dataloader,
     UniformSample=dict(clip_len=4),
-    Resize=dict(scale=(-1, 128)),
-    CenterCrop=dict(crop_size=128))
+    OfficialShortSideResize=dict(short_side=128),
+    OfficialCenterCrop=dict(crop_size=128))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(clip_len=4),
-    Resize=dict(scale=(-1, 128)),
-    CenterCrop=dict(crop_size=128))
+    OfficialShortSideResize=dict(short_side=128),
+    OfficialCenterCrop=dict(crop_size=128))
 
 optim_wrapper = dict(optimizer=dict(lr=4e-4))
 param_scheduler = warmup_cosine(lr=4e-4, max_epochs=110, warmup_epochs=10)

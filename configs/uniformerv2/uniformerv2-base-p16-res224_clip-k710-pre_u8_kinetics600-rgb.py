@@ -18,7 +18,7 @@ model = dict(
     # K710 classifier rows of the K600 classes (official label_mixto600.json;
     # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
-        channel_map='data/kinetics710/k710_channel_map_k600.json',
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k600.json',
         init_cfg=dict(
             _delete_=True,
             type='Pretrained',

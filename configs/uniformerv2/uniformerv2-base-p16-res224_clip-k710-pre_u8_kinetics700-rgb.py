@@ -18,7 +18,7 @@ model = dict(
     # K710 classifier rows of the K700 classes (official label_mixto700.json;
     # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
-        channel_map='data/kinetics710/k710_channel_map_k700.json',
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json',
         init_cfg=dict(
             _delete_=True,
             type='Pretrained',

@@ -13,10 +13,10 @@ model = dict(
 train_dataloader = dict(
     update_transforms(
         _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
+        OfficialSparseSample=dict(clip_len=32)))
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
+    OfficialSparseSample=dict(clip_len=32))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+    OfficialSparseSample=dict(clip_len=32))

@@ -23,7 +23,7 @@ model = dict(
     # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
         in_channels=1024,
-        channel_map='data/kinetics710/k710_channel_map_k600.json',
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k600.json',
         init_cfg=dict(
             _delete_=True,
             type='Pretrained',

@@ -22,13 +22,13 @@ model = dict(
 train_dataloader = dict(
     update_transforms(
         _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
+        OfficialSparseSample=dict(clip_len=32)))
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
+    OfficialSparseSample=dict(clip_len=32))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+    OfficialSparseSample=dict(clip_len=32))
 
 optim_wrapper = dict(optimizer=dict(lr=2e-5))
 param_scheduler = warmup_cosine(lr=2e-5, max_epochs=22, warmup_epochs=5)

@@ -24,7 +24,7 @@ model = dict(
     # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
         in_channels=1024,
-        channel_map='data/kinetics710/k710_channel_map_k700.json',
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json',
         init_cfg=dict(
             _delete_=True,
             type='Pretrained',
@@ -42,13 +42,13 @@ train_dataloader = dict(
 val_dataloader = update_transforms(
     _base_.val_dataloader,
     UniformSample=dict(clip_len=32),
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(clip_len=32),
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)

@@ -30,13 +30,13 @@ train_dataloader = dict(
     batch_size=64)  # x 8 GPUs = the official 512
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(num_clips=3),
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(type='CenterCrop', crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)

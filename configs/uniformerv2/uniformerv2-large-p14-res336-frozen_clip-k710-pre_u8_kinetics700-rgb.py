@@ -23,7 +23,7 @@ model = dict(
     # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
         in_channels=1024,
-        channel_map='data/kinetics710/k710_channel_map_k700.json',
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json',
         init_cfg=dict(
             _delete_=True,
             type='Pretrained',
@@ -39,13 +39,13 @@ train_dataloader = dict(
     batch_size=64)  # x 8 GPUs = the official 512
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(num_clips=3),
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(type='CenterCrop', crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)

@@ -23,13 +23,13 @@ train_dataloader = dict(
     batch_size=64)  # x 8 GPUs = the official 512
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(num_clips=3),
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(type='CenterCrop', crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=8e-4))
 param_scheduler = warmup_cosine(lr=8e-4, max_epochs=50, warmup_epochs=0)

@@ -34,13 +34,13 @@ train_dataloader = dict(
 val_dataloader = update_transforms(
     _base_.val_dataloader,
     UniformSample=dict(clip_len=64),
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
     UniformSample=dict(clip_len=64, num_clips=2),
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=1.5e-6))
 param_scheduler = warmup_cosine(lr=1.5e-6, max_epochs=5, warmup_epochs=1)

@@ -21,12 +21,12 @@ train_dataloader = dict(
         FusedRandomResizedCropFlip=dict(scale=336)))
 val_dataloader = update_transforms(
     _base_.val_dataloader,
-    Resize=dict(scale=(-1, 336)),
-    CenterCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialCenterCrop=dict(crop_size=336))
 test_dataloader = update_transforms(
     _base_.test_dataloader,
-    Resize=dict(scale=(-1, 336)),
-    ThreeCrop=dict(crop_size=336))
+    OfficialShortSideResize=dict(short_side=336),
+    OfficialThreeCrop=dict(crop_size=336))
 
 optim_wrapper = dict(optimizer=dict(lr=5e-6))
 param_scheduler = warmup_cosine(lr=5e-6, max_epochs=40, warmup_epochs=5)

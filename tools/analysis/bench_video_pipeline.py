@@ -28,7 +28,8 @@ import uniformer_mm  # noqa: F401
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-DEFAULT_VIDEO = (Path(__file__).resolve().parents[3] / 'shared' / 'data' /
+# the Kinetics clip of the repository's test data
+DEFAULT_VIDEO = (Path(__file__).resolve().parents[2] / 'tests' / 'data' /
                  'videos' / 'kinetics_arm_wrestling.mp4')
 MEAN, STD = [114.75] * 3, [57.375] * 3
 

@@ -45,8 +45,8 @@ Models, per variant (``uniformer-s16``: UniFormer-S, input 1x3x16x224x224;
    default, identical runs differed by +-10 %).
 
 Data pipeline (``--pipeline``): clips/s of the Kinetics training pipelines
-on one real video (default ``shared/data/videos/
-kinetics_arm_wrestling.mp4``), single process, OpenCV and torch
+on one real video (default: the Kinetics clip of the repository's test data,
+``tests/data/videos/kinetics_arm_wrestling.mp4``), single process, OpenCV and torch
 single-threaded (= one data loader worker), interleaved, same seeds:
 
 * ``mmaction2 (no RandAugment)``: DecordInit -> UniformSample(8) ->
@@ -108,8 +108,8 @@ from uniformer_mm.analysis.compare_mmaction import (  # noqa: E402
     time_decoders, time_pipelines)
 
 DEFAULT_VIDEO = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
-    'shared', 'data', 'videos', 'kinetics_arm_wrestling.mp4')
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+    'tests', 'data', 'videos', 'kinetics_arm_wrestling.mp4')
 
 #: done-when targets of the comparison (ours / mmaction2)
 TARGETS = {

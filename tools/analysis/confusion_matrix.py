@@ -35,7 +35,9 @@ def parse_args(argv=None):
         description='Confusion matrix of a tools/test.py --dump file.')
     parser.add_argument('dump', help='pickle written by tools/test.py --dump')
     parser.add_argument('--out', required=True, help='output image (.png)')
-    parser.add_argument('--label-map', help='class names, one per line')
+    parser.add_argument(
+        '--label-map', help='class names, one per line (a file or a shipped '
+        "map such as 'uniformer_mm::label_maps/kinetics400.txt')")
     parser.add_argument(
         '--normalize', choices=['true', 'pred', 'none'], default='true',
         help="colours: rows sum to 1 ('true'), columns ('pred') or counts")
@@ -175,6 +177,18 @@ def plot_matrix(matrix, names, out, normalize='true', dpi=120, title=None):
     plt.close(fig)
 
 
+def read_label_map(path, num_classes):
+    """Class names of ``--label-map`` (a file, or a map shipped with the
+    package: ``uniformer_mm::label_maps/NAME``), exactly ``num_classes``."""
+    try:
+        from uniformer_mm import label_maps
+    except ImportError:  # a checkout that is not pip-installed
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))))
+        from uniformer_mm import label_maps
+    return label_maps.read_label_map(path, num_classes)
+
+
 def main(argv=None):
     args = parse_args(argv)
     try:
@@ -185,13 +199,10 @@ def main(argv=None):
         sys.exit(f'confusion_matrix.py: error: {" ".join(str(e).split())}')
     num_classes = scores.shape[1]
     if args.label_map:
-        with open(args.label_map, encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
-        if len(names) != num_classes:
-            sys.exit(f'confusion_matrix.py: error: the label map '
-                     f'{args.label_map} has {len(names)} names but the '
-                     f'scores of {args.dump} have {num_classes} classes: give '
-                     'the label map of the data set that was tested')
+        try:
+            names = read_label_map(args.label_map, num_classes)
+        except (OSError, ValueError) as e:
+            sys.exit(f'confusion_matrix.py: error: --label-map: {e}')
     else:
         names = [str(i) for i in range(num_classes)]
     acc = accuracies(scores, labels)

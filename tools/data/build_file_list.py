@@ -23,7 +23,8 @@ Writes, into ``--out-dir`` (default: the parent of ROOT):
 that comes in its own folder.)
 
 Labels follow the alphabetical order of the class folders, or the order of
-``--label-map`` (a file with one class name per line) when given, so that
+``--label-map`` (a file with one class name per line, or a map shipped with
+the package such as ``uniformer_mm::label_maps/ucf101.txt``) when given, so that
 the labels of a new list match those of a trained model. Use the lists with
 ``data_prefix=dict(video=ROOT)`` (see docs/custom_dataset.md).
 
@@ -88,11 +89,19 @@ def class_folders(folder):
 
 
 def read_label_map(path):
-    with open(path) as f:
-        names = [line.strip() for line in f if line.strip()]
-    if len(set(names)) != len(names):
-        raise UsageError(f'--label-map {path} lists a class twice')
-    return names
+    """Class names of ``--label-map``: a file, or a map shipped with the
+    package (``uniformer_mm::label_maps/ucf101.txt``; see
+    ``uniformer_mm/label_maps/README.md``)."""
+    try:
+        from uniformer_mm import label_maps
+    except ImportError:  # a checkout that is not pip-installed
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))))
+        from uniformer_mm import label_maps
+    try:
+        return label_maps.read_label_map(path)
+    except (OSError, ValueError) as e:
+        raise UsageError(f'--label-map: {e}') from None
 
 
 def split_class(videos, val_ratio, rng):

@@ -8,7 +8,8 @@ from mmengine.config import Config
 __all__ = ['ViewSpec', 'infer_view_spec']
 
 _SAMPLERS = ('SampleFrames', 'UniformSample', 'DenseSampleFrames',
-             'UniformSampleFrames')
+             'UniformSampleFrames', 'OfficialDenseSample',
+             'OfficialSparseSample')
 
 
 class ViewSpec:
@@ -63,14 +64,18 @@ def _from_steps(steps):
             if step.get('twice_sample'):
                 clips *= 2
         elif kind in ('CenterCrop', 'ThreeCrop', 'TenCrop', 'RandomCrop',
-                      'RandomResizedCrop', 'MultiScaleCrop'):
+                      'RandomResizedCrop', 'MultiScaleCrop',
+                      'OfficialCenterCrop', 'OfficialThreeCrop'):
             size = step.get('crop_size', step.get('size', step.get('scale')))
             if size is not None:
                 hw = _hw(size)
-            if kind == 'ThreeCrop':
+            if kind in ('ThreeCrop', 'OfficialThreeCrop'):
                 crops = 3
             elif kind == 'TenCrop':
                 crops = 10
+        elif kind == 'OfficialShortSideResize':
+            resize_hw = _hw(step.get('short_side'))  # assume square input
+            hw = None
         elif kind in ('Resize', 'ResizeEdge', 'RandomResize'):
             scale = step.get('scale')
             if kind == 'Resize' and isinstance(scale, (list, tuple)) and \

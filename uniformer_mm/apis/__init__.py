@@ -1,19 +1,19 @@
 """High-level APIs: build a model from a config and run it on videos or
 images (:mod:`.inference`), and export it to ONNX (:mod:`.export`)."""
-from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, LabelMapError,
-                        build_model, build_test_pipeline, check_model_config,
-                        class_names, count_views, extract_clip_feature,
+from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
+                        build_test_pipeline, check_model_config, class_names,
+                        config_class_names, count_views, extract_clip_feature,
                         get_task, inference_model, init_model, load_config,
-                        load_label_map, load_weights, model_num_classes,
-                        pool_backbone_output, predict_scores, prepare_inputs,
-                        scores_of_inputs, test_pipeline_cfg, topk_predictions)
+                        load_label_map, load_weights, pool_backbone_output,
+                        predict_scores, prepare_inputs, scores_of_inputs,
+                        test_pipeline_cfg, topk_predictions)
 
 __all__ = [
-    'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'LabelMapError', 'build_model',
+    'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'build_model',
     'build_test_pipeline', 'check_model_config', 'class_names',
-    'count_views', 'extract_clip_feature', 'get_task', 'inference_model',
-    'init_model', 'load_config', 'load_label_map', 'load_weights',
-    'model_num_classes', 'pool_backbone_output', 'predict_scores',
+    'config_class_names', 'count_views', 'extract_clip_feature', 'get_task',
+    'inference_model', 'init_model', 'load_config', 'load_label_map',
+    'load_weights', 'pool_backbone_output', 'predict_scores',
     'prepare_inputs', 'scores_of_inputs', 'test_pipeline_cfg',
     'topk_predictions'
 ]

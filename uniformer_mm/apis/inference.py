@@ -39,14 +39,16 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 
+from ..label_maps import LabelMapError, read_label_map
+
 __all__ = [
     'VIDEO_EXTENSIONS', 'IMAGE_EXTENSIONS', 'get_task', 'load_config',
     'build_model', 'topk_predictions', 'init_model', 'build_test_pipeline',
     'prepare_inputs', 'predict_scores',
-    'inference_model', 'load_label_map', 'extract_clip_feature',
+    'inference_model', 'load_label_map', 'config_class_names', 'class_names',
+    'extract_clip_feature',
     'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
-    'load_weights', 'check_model_config', 'class_names', 'model_num_classes',
-    'LabelMapError', 'scores_of_inputs'
+    'scores_of_inputs', 'load_weights', 'check_model_config'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -55,10 +57,6 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff', '.ppm', '.pgm')
 
 _SCOPES = {'video': 'mmaction', 'image': 'mmpretrain'}
-
-
-class LabelMapError(ValueError):
-    """Class names that do not match the model's classes."""
 
 # mmaction2 loading steps: opening a video ...
 _VIDEO_INITS = {
@@ -201,13 +199,19 @@ def check_model_config(cfg: Config) -> None:
 
 def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     """Build ``cfg.model`` from the task's registry, without pretrained
-    backbone weights and without ``init_weights`` (parameters keep the
-    initialisation of their constructors)."""
+    backbone weights, without ``init_weights`` (parameters keep the
+    initialisation of their constructors) and without the data
+    preprocessor's training-time batch ``blending`` (mixup / cutmix: not
+    used at inference, and a torch ``Beta`` distribution cannot be built on
+    the ``meta`` device)."""
     _import_models()
     task = task or get_task(cfg)
     check_model_config(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
+    preprocessor = model_cfg.get('data_preprocessor')
+    if isinstance(preprocessor, dict):
+        preprocessor.pop('blending', None)
     with _scope(task):
         return _model_registry(task).build(model_cfg)
 
@@ -238,7 +242,9 @@ def init_model(config: Union[str, Path, Config],
     Returns:
         The model in eval mode, with ``model.cfg`` (the config) and
         ``model.task`` (``'video'`` or ``'image'``). ``model.dataset_meta``
-        is taken from the checkpoint's meta when it has one.
+        is taken from the checkpoint's meta when it has class names, else
+        ``{'classes': config_class_names(cfg)}`` when the config names them
+        (see :func:`config_class_names`).
     """
     cfg = load_config(config, cfg_options)
     task = get_task(cfg)
@@ -253,6 +259,12 @@ def init_model(config: Union[str, Path, Config],
         meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
         if isinstance(meta, dict) and meta.get('dataset_meta'):
             model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
+    if not (getattr(model, 'dataset_meta', None) or {}).get('classes'):
+        names = config_class_names(cfg, task)
+        if names is not None:
+            meta = dict(getattr(model, 'dataset_meta', None) or {})
+            meta['classes'] = names
+            model.dataset_meta = meta
     model.cfg = cfg
     model.task = task
     model.to(device)
@@ -307,41 +319,31 @@ def _task_of(model):
 # --------------------------------------------------------------------------
 # pipeline
 # --------------------------------------------------------------------------
-def _leaf_dataset(dataset):
-    """The data set that holds the pipeline, through wrappers
-    (``RepeatDataset``'s ``dataset``, ``ConcatDataset``'s first of
-    ``datasets``)."""
-    while isinstance(dataset, dict) and not dataset.get('pipeline'):
-        if isinstance(dataset.get('dataset'), dict):
-            dataset = dataset['dataset']
-        elif isinstance(dataset.get('datasets'), (list, tuple)) and \
-                dataset['datasets']:
-            dataset = dataset['datasets'][0]
-        else:
-            break
-    return dataset if isinstance(dataset, dict) else {}
-
-
 def test_pipeline_cfg(cfg: Config, task: Optional[str] = None
                       ) -> Tuple[List[dict], bool]:
-    """The test pipeline ``tools/test.py`` runs for ``cfg``:
-    ``test_dataloader.dataset.pipeline`` (through dataset wrappers), else
-    the top-level ``test_pipeline`` (configs without a test loader, e.g.
-    ``configs/_base_/models``), else a default 224 single-view pipeline.
+    """The config's test pipeline: ``test_dataloader.dataset.pipeline`` (or
+    that of a wrapped / the first concatenated dataset: what
+    ``tools/test.py`` runs), else ``test_pipeline``, else a default 224
+    single-view pipeline.
 
-    The loader's pipeline comes first because that is what is evaluated: a
-    config (or ``--cfg-options``) that changes the test views there leaves
-    a top-level ``test_pipeline`` variable behind. Every tool that needs
-    the test views (``tools/infer.py``, ``extract_features.py``,
-    ``export_onnx.py``, ``analysis/get_flops.py``, ``benchmark.py``) and
-    the inference API read them here.
+    The data loader's pipeline comes first: a config derived from another
+    one updates its loaders (``update_transforms``), and the top-level
+    ``test_pipeline`` it inherits still describes the base (other frames,
+    another crop).
 
     Returns ``(steps, from_config)``.
     """
-    loader = cfg.get('test_dataloader') or {}
-    dataset = _leaf_dataset(loader.get('dataset') if isinstance(
-        loader, dict) else None)
-    pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    while isinstance(dataset, dict) and not dataset.get('pipeline'):
+        if isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']  # RepeatDataset & co
+        elif dataset.get('datasets'):
+            dataset = dataset['datasets'][0]  # ConcatDataset
+        else:
+            break
+    pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
+    if not pipeline:
+        pipeline = cfg.get('test_pipeline')
     if pipeline:
         return [copy.deepcopy(dict(step)) for step in pipeline], True
     task = task or get_task(cfg)
@@ -507,62 +509,89 @@ def scores_of_inputs(model: nn.Module, packed: dict) -> np.ndarray:
 
 
 def load_label_map(label_map) -> Optional[List[str]]:
-    """Class names from a file (one per line; blank lines skipped; an
-    optional leading integer index is dropped) or a sequence."""
+    """Class names from a label map (None: None): a file path, a shipped map
+    (``'uniformer_mm::label_maps/kinetics400.txt'``) or a sequence; see
+    :func:`uniformer_mm.label_maps.read_label_map`."""
     if label_map is None:
         return None
-    if isinstance(label_map, (list, tuple)):
-        return [str(n) for n in label_map]
-    names = []
-    with open(label_map, encoding='utf-8') as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            head, _, tail = line.partition(' ')
-            if head.isdigit() and tail and int(head) == len(names):
-                line = tail.strip()
-            names.append(line)
-    return names
+    return read_label_map(label_map)
 
 
-def model_num_classes(model: nn.Module) -> Optional[int]:
-    """``num_classes`` of the model's head (mmaction2 ``cls_head`` or
-    mmpretrain ``head``), None if it has none."""
-    for name in ('cls_head', 'head'):
-        head = getattr(model, name, None)
-        n = getattr(head, 'num_classes', None)
-        if isinstance(n, int):
-            return n
-    return None
+def _head_num_classes(cfg: Config) -> Optional[int]:
+    model = cfg.get('model') or {}
+    head = model.get('cls_head') or model.get('head') or {}
+    n = head.get('num_classes')
+    return int(n) if isinstance(n, int) else None
 
 
-def class_names(model: nn.Module, label_map=None) -> Optional[List[str]]:
-    """Class names of a model: from ``label_map`` (see
-    :func:`load_label_map`), else ``model.dataset_meta['classes']`` (saved
-    in checkpoints by mmengine), else None.
+def _test_dataset_type(cfg: Config) -> Optional[str]:
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    ds = loader.get('dataset') or {}
+    while isinstance(ds, dict) and isinstance(ds.get('dataset'), dict):
+        ds = ds['dataset']  # RepeatDataset / ClassBalancedDataset ...
+    if isinstance(ds, dict) and isinstance(ds.get('datasets'), list) and \
+            ds['datasets']:
+        ds = ds['datasets'][0]  # ConcatDataset
+    kind = ds.get('type') if isinstance(ds, dict) else None
+    return kind if isinstance(kind, str) else None
 
-    Raises:
-        LabelMapError: the names are not one per class of the head (a label
-            map of another data set would name every prediction wrongly).
+
+def config_class_names(cfg: Config,
+                       task: Optional[str] = None) -> Optional[List[str]]:
+    """The class names a config declares, or None.
+
+    The config's ``label_map`` (our dataset configs set it to a shipped
+    map, e.g. ``'uniformer_mm::label_maps/kinetics400.txt'``), else the
+    ``METAINFO['classes']`` of its test data set class (mmpretrain's
+    ``ImageNet``). A label map that cannot be read, or names whose count
+    differs from the head's ``num_classes``, are not used (a warning says
+    so): they would label the scores wrongly.
     """
-    names = load_label_map(label_map)
-    where = f'the label map {label_map}' if isinstance(
-        label_map, (str, Path)) else 'the label map'
-    if names is None:
-        meta = getattr(model, 'dataset_meta', None) or {}
-        classes = meta.get('classes')
-        names = list(classes) if classes is not None else None
-        where = "the checkpoint's dataset_meta['classes']"
-    n = model_num_classes(model)
-    if names is not None and n is not None and len(names) != n:
-        head = 'model.cls_head' if hasattr(model, 'cls_head') else \
-            'model.head'
-        raise LabelMapError(
-            f'{where} has {len(names)} names but {head}.num_classes={n}: '
-            'give the label map of the data set the model was trained on '
-            '(one name per line, in label order)')
+    num_classes = _head_num_classes(cfg)
+    source, names = cfg.get('label_map'), None
+    if source is not None:
+        try:
+            names = read_label_map(source)
+        except (FileNotFoundError, LabelMapError) as e:
+            print_log(f'class names not used: config label_map: {e}',
+                      logger='current', level=logging.WARNING)
+            return None
+        source = f'label_map {source!r}'
+    else:
+        kind = _test_dataset_type(cfg)
+        if kind is None:
+            return None
+        task = task or get_task(cfg)
+        if task == 'video':
+            from mmaction.registry import DATASETS
+        else:
+            from mmpretrain.registry import DATASETS
+        cls = DATASETS.get(kind)
+        classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
+        if not classes:
+            return None
+        names, source = [str(c) for c in classes], f'{kind}.METAINFO'
+    if num_classes is not None and len(names) != num_classes:
+        print_log(
+            f'class names not used: {source} has {len(names)} classes, the '
+            f'model {num_classes} (set label_map in the config, or pass '
+            '--label-map)', logger='current', level=logging.WARNING)
+        return None
     return names
+
+
+def class_names(model, label_map=None) -> Optional[List[str]]:
+    """The names of ``model``'s classes: ``label_map`` when given (any
+    :func:`load_label_map` source; ``LabelMapError`` when its count differs
+    from the model's classes), else ``model.dataset_meta['classes']`` (set
+    by :func:`init_model` from the checkpoint or the config), else None."""
+    cfg = getattr(model, 'cfg', None)
+    if label_map is not None:
+        num_classes = _head_num_classes(cfg) if cfg is not None else None
+        return read_label_map(label_map, num_classes)
+    meta = getattr(model, 'dataset_meta', None) or {}
+    classes = meta.get('classes')
+    return [str(c) for c in classes] if classes is not None else None
 
 
 def topk_predictions(scores: np.ndarray, topk: int = 5,

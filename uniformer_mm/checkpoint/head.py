@@ -22,7 +22,6 @@ JSON object ``{name: index}`` (SlowFast ``classids.json``). Names are
 compared case-insensitively, ignoring quotes, ``_`` vs space and repeated
 spaces.
 """
-import json
 import os
 import re
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from typing import Dict, List, Mapping, Sequence
 
 import torch
 
+from .. import label_maps
 from .io import CheckpointError
 
 #: Last module names of the classifiers in our layout: mmpretrain
@@ -66,39 +66,13 @@ def normalize_name(name: str) -> str:
 
 
 def read_label_map(path: str) -> List[str]:
-    """Class names in index order from a label-map file."""
-    with open(path, encoding='utf-8') as f:
-        text = f.read()
-    stripped = text.lstrip()
-    if stripped.startswith(('{', '[')):
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            raise CheckpointError(f'{path} is not valid JSON ({e})',
-                                  'Fix the label-map file') from e
-        if isinstance(data, dict):
-            try:
-                pairs = sorted((int(v), k) for k, v in data.items())
-            except (TypeError, ValueError) as e:
-                raise CheckpointError(
-                    f'{path}: a JSON label map must map names to indices',
-                    'Fix the label-map file') from e
-            if [i for i, _ in pairs] != list(range(len(pairs))):
-                raise CheckpointError(
-                    f'{path}: indices are not 0..{len(pairs) - 1}',
-                    'Fix the label-map file')
-            return [k for _, k in pairs]
-        if isinstance(data, list) and all(isinstance(x, str) for x in data):
-            return list(data)
-        raise CheckpointError(f'{path}: unsupported JSON label map',
-                              'Use a list of names or {name: index}')
-    names = [line.strip() for line in text.splitlines()]
-    while names and not names[-1]:
-        names.pop()
-    if any(not n for n in names):
-        raise CheckpointError(f'{path} has empty lines inside',
-                              'Use one class name per line')
-    return names
+    """Class names in index order from a label-map file (any path
+    :func:`uniformer_mm.label_maps.read_label_map` accepts, the shipped
+    ``'uniformer_mm::label_maps/NAME'`` maps included)."""
+    try:
+        return label_maps.read_label_map(path)
+    except (label_maps.LabelMapError, FileNotFoundError) as e:
+        raise CheckpointError(str(e), 'Fix the label-map file') from e
 
 
 def label_indices(src: Sequence[str], dst: Sequence[str],
@@ -171,19 +145,12 @@ def remap_by_label_maps(state_dict, src_map: str, dst_map: str):
 
 def read_channel_map(path: str) -> List[int]:
     """A JSON list of source rows, one per target class (or
-    ``{target_index: source_index}``)."""
-    with open(path, encoding='utf-8') as f:
-        try:
-            data = json.load(f)
-        except ValueError as e:
-            raise CheckpointError(f'{path} is not valid JSON ({e})',
-                                  'Fix the channel map') from e
-    if isinstance(data, dict):
-        data = [data[k] for k in sorted(data, key=int)]
-    if not isinstance(data, list) or not all(isinstance(i, int) for i in data):
-        raise CheckpointError(f'{path}: a channel map is a JSON list of ints',
-                              'Fix the channel map')
-    return data
+    ``{target_index: source_index}``); see
+    :func:`uniformer_mm.label_maps.read_channel_map`."""
+    try:
+        return label_maps.read_channel_map(path)
+    except (label_maps.LabelMapError, FileNotFoundError) as e:
+        raise CheckpointError(str(e), 'Fix the channel map') from e
 
 
 def drop_head(state_dict):

@@ -1,5 +1,4 @@
 """A video list whose labels are mapped into another label space (K710)."""
-import json
 import os.path as osp
 import re
 from typing import Callable, List, Optional, Sequence, Union
@@ -7,6 +6,8 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
 from mmengine.fileio import get_local_path
+
+from ..label_maps import read_channel_map
 
 _KINETICS_NAME = re.compile(r'^(?P<id>.{11})_\d+_\d+$')
 
@@ -21,19 +22,6 @@ def video_id(path: str) -> str:
     stem = osp.splitext(osp.basename(path))[0]
     match = _KINETICS_NAME.match(stem)
     return match.group('id') if match else stem
-
-
-def load_channel_map(channel_map) -> List[int]:
-    """A list ``target_label = channel_map[source_label]`` from a list or a
-    JSON file holding one (mmaction2's ``k710_channel_map_k{400,600,700}``
-    format)."""
-    if isinstance(channel_map, str):
-        with get_local_path(channel_map) as path, open(path) as f:
-            channel_map = json.load(f)
-    if isinstance(channel_map, dict):  # {"source": target} also accepted
-        channel_map = [channel_map[k] for k in
-                       sorted(channel_map, key=lambda k: int(k))]
-    return [int(c) for c in channel_map]
 
 
 def _list_ids(ann_file: str) -> set:
@@ -66,7 +54,9 @@ class LabelMapVideoDataset(VideoDataset):
         ann_file (str): the annotation list.
         pipeline (list): the data pipeline.
         channel_map (str | list[int], optional): the label map (a JSON file
-            or list). None keeps the labels.
+            or list; a file path or a shipped map such as
+            ``'uniformer_mm::label_maps/k710_channel_map_k400.json'``, see
+            :mod:`uniformer_mm.label_maps`). None keeps the labels.
         exclude_lists (sequence[str]): annotation lists whose videos are
             removed from this one. Default ().
         **kwargs: the other arguments of ``VideoDataset``.
@@ -79,7 +69,7 @@ class LabelMapVideoDataset(VideoDataset):
                  exclude_lists: Sequence[str] = (),
                  **kwargs) -> None:
         self.channel_map = None if channel_map is None else \
-            load_channel_map(channel_map)
+            read_channel_map(channel_map)
         self.exclude_lists = list(exclude_lists)
         super().__init__(ann_file, pipeline, **kwargs)
 

@@ -63,7 +63,8 @@ SHORT_VIDEO_KEY = 'short_video'
 
 #: Transforms that choose frame indices from ``total_frames``.
 _SAMPLERS = ('SampleFrames', 'UniformSample', 'DenseSampleFrames',
-             'UniformSampleFrames', 'SampleAVAFrames')
+             'UniformSampleFrames', 'SampleAVAFrames', 'OfficialDenseSample',
+             'OfficialSparseSample')
 
 
 class TooManyBadSamplesError(RuntimeError):
@@ -82,8 +83,11 @@ def required_frames(transform, test_mode: bool) -> Optional[int]:
     if not isinstance(clip_len, int) or clip_len < 1:
         return None
     interval = getattr(transform, 'frame_interval', 1) or 1
-    if name == 'UniformSample' or name == 'UniformSampleFrames':
+    if name in ('UniformSample', 'UniformSampleFrames',
+                'OfficialSparseSample'):
         return clip_len
+    if name == 'OfficialDenseSample':  # every clip spans the whole span
+        return clip_len * interval
     if getattr(transform, 'target_fps', None):
         return None  # depends on the video's frame rate
     test = getattr(transform, 'test_mode', test_mode)

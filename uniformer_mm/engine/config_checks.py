@@ -13,7 +13,8 @@ one):
     downsamples by 32, UniFormerV2 by its patch size (16 or 14); other sizes
     silently drop the border pixels. Checked on the last fixed size of each
     pipeline (``Resize(keep_ratio=False)``, ``CenterCrop``, ``ThreeCrop``,
-    ``TenCrop``, ``RandomCrop``, mmpretrain's ``RandomResizedCrop``).
+    ``TenCrop``, ``RandomCrop``, mmpretrain's ``RandomResizedCrop``, our
+    ``OfficialCenterCrop`` / ``OfficialThreeCrop``).
     Both backbones take any number of frames, so there is no frame rule.
 ``head``
     ``load_from`` whose classifier has another number of classes than the
@@ -66,6 +67,8 @@ A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 """
 import os.path as osp
 import re
+
+from ..label_maps import resolve_path
 
 __all__ = ['ConfigCheckError', 'check_config', 'check_types']
 
@@ -175,7 +178,8 @@ def final_size(pipeline, scope='mmaction'):
         t_scope = (type_.split('.')[0] if isinstance(type_, str)
                    and '.' in type_ else scope)
         new = 'keep'
-        if name in ('CenterCrop', 'ThreeCrop', 'TenCrop'):
+        if name in ('CenterCrop', 'ThreeCrop', 'TenCrop',
+                    'OfficialCenterCrop', 'OfficialThreeCrop'):
             new = _pair_hw(_get(t, 'crop_size'))
         elif name == 'RandomCrop':
             new = _pair_hw(_get(t, 'size', _get(t, 'crop_size')))
@@ -188,7 +192,8 @@ def final_size(pipeline, scope='mmaction'):
             else:
                 new = _pair_hw(_get(t, 'scale'))
         elif name in ('MultiScaleCrop', 'RandomRescale', 'ResizeEdge',
-                      'RandomResize', 'RandomChoiceResize', 'Fuse'):
+                      'RandomResize', 'RandomChoiceResize', 'Fuse',
+                      'OfficialShortSideResize'):
             new = None
         if new != 'keep':
             size, where = new, f'{i}: {name}'
@@ -355,6 +360,17 @@ def _missing_top(path):
     return path
 
 
+def _missing_map(path) -> bool:
+    """A local label / channel map path (``uniformer_mm::`` paths resolved)
+    that names no file."""
+    if not isinstance(path, str) or _is_remote(path):
+        return False
+    try:
+        return not osp.isfile(resolve_path(path))
+    except FileNotFoundError:
+        return True
+
+
 def _check_data_paths(cfg, loaders, errors):
     missing = []  # (key, what, path)
     for _, path, ds in _loader_datasets(cfg, loaders):
@@ -382,14 +398,12 @@ def _check_data_paths(cfg, loaders, errors):
                 missing.append(
                     (f'{path}.data_prefix{sub}', 'directory', full))
         cmap = _get(ds, 'channel_map')  # LabelMapVideoDataset (K710)
-        if isinstance(cmap, str) and not _is_remote(cmap) and \
-                not osp.isfile(cmap):
+        if _missing_map(cmap):
             missing.append((f'{path}.channel_map', 'channel map', cmap))
     # the K710 -> K400/600/700 head maps (read when the model is built)
     model = _get(cfg, 'model') or {}
     cmap = _get(_get(model, 'cls_head') or {}, 'channel_map')
-    if isinstance(cmap, str) and not _is_remote(cmap) and \
-            not osp.isfile(cmap):
+    if _missing_map(cmap):
         missing.append(('model.cls_head.channel_map', 'channel map', cmap))
     # One line per docs page (= per data set): the first missing path, the
     # missing data set directories, the other keys that need them.
@@ -739,7 +753,10 @@ def _data_class_counts(ds, path):
         if isinstance(value, (list, tuple)):
             found.append((len(value), f'{path}.{key} ({len(value)} names)'))
         elif isinstance(value, str) and not _is_remote(value):
-            full = _join(_get(ds, 'data_root') or '', value)
+            try:
+                full = _join(_get(ds, 'data_root') or '', resolve_path(value))
+            except FileNotFoundError:  # reported by the data set
+                continue
             if osp.isfile(full):
                 count = _count_lines(full)
                 found.append((count, f'{path}.{key} ({full}, {count} '

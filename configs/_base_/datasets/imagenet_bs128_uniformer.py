@@ -10,8 +10,10 @@
 # ``sampler=dict(type='DefaultSampler', shuffle=True)``); mixup 0.8 /
 # cutmix 1.0 (switch 0.5) and label smoothing 0.1 in the model (below).
 # Colour jitter 0.4 is not applied: timm only uses it without RandAugment.
-# Test: resize the short side to int(256 / 224 * 224) = 256 (bicubic) ->
-# centre crop 224.
+# Test: resize the short side to int(256 / 224 * 224) = 256 (long side
+# int(256 * L / S), PIL bicubic) -> centre crop 224 (offsets round((L - 224)
+# / 2)): the arithmetic and kernel of the official eval transform
+# (torchvision Resize(256, bicubic) + CenterCrop(224) on PIL images).
 #
 # mmpretrain data layout: data/imagenet/{train,val}/ + meta/{train,val}.txt.
 #
@@ -90,7 +92,7 @@ test_pipeline = [
         type='ResizeEdge',
         scale=test_resize,
         edge='short',
-        backend='cv2',
+        backend='pillow',  # PIL's bicubic, as torchvision's Resize in DeiT
         interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='PackInputs'),

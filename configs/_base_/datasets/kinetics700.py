@@ -12,6 +12,11 @@
 # Val: 1 clip x centre crop. Test: 4 clips x 3 crops, short side 224
 # (the 4x3 views of the UniFormerV2 model zoo).
 #
+# Val / test views are cut as the official loaders cut them
+# (``OfficialShortSideResize``: short side -> crop size, long side
+# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
+# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
+#
 # Knobs: the "settings" block below. mmengine evaluates this file before a
 # child config, so re-assigning a knob in a child does NOT rebuild the
 # pipelines; update the built data loaders instead, e.g. another clip
@@ -31,7 +36,9 @@
 # Our transforms are registered by ``import uniformer_mm`` (the model base
 # configs' ``custom_imports``).
 # mmaction2's VideoDataset + annotation validation and bad-video handling
-# (logged, replaced in training, skipped in val/test; docs/faults.md)
+# (logged, replaced in training, skipped in val/test; docs/faults.md);
+# videos shorter than a clip are used as the sampler makes them (reported),
+# as the official loaders do (accept_short=True)
 dataset_type = 'RobustVideoDataset'
 data_root = 'data/kinetics700/videos_train'
 data_root_val = 'data/kinetics700/videos_val'
@@ -39,6 +46,10 @@ ann_file_train = 'data/kinetics700/kinetics700_train_list_videos.txt'
 ann_file_val = 'data/kinetics700/kinetics700_val_list_videos.txt'
 ann_file_test = 'data/kinetics700/kinetics700_val_list_videos.txt'
 num_classes = 700
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/kinetics700.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 8  # frames per clip (one per segment)
@@ -98,7 +109,7 @@ train_pipeline = [
             dict(type='PackActionInputs')
         ])
 ]
-val_pipeline = [  # 1 clip x 1 centre crop
+val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -106,12 +117,12 @@ val_pipeline = [  # 1 clip x 1 centre crop
         num_clips=1,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialCenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
+test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -119,8 +130,8 @@ test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
         num_clips=num_test_clips,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='ThreeCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
@@ -136,7 +147,8 @@ train_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+        accept_short=True))
 val_dataloader = dict(
     batch_size=batch_size,
     num_workers=num_workers,
@@ -147,6 +159,7 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
+        accept_short=True,
         test_mode=True,
         on_bad='skip'))
 test_dataloader = dict(
@@ -159,6 +172,7 @@ test_dataloader = dict(
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,
+        accept_short=True,
         test_mode=True,
         on_bad='skip'))
 

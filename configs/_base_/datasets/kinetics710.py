@@ -3,12 +3,13 @@
 # K710 = the union of the Kinetics-400/600/700 training sets, de-duplicated
 # by YouTube id, with the videos of the three validation sets removed
 # (official DATASET.md), 710 classes
-# (``kinetics710_label_map_k710.txt``). Built here from the ordinary
-# mmaction2 Kinetics lists: ``LabelMapVideoDataset`` maps each list's labels
-# to K710 with the channel maps ``k710_channel_map_k{400,600,700}.json`` (a
-# JSON list; entry i = K710 label of class i; the files of mmaction2 /
-# ``shared/data/label_maps``) and drops the videos of ``exclude_lists`` (the
-# lists before it and all val lists). The validation set is the union of
+# (``uniformer_mm::label_maps/kinetics710.txt``). Built here from the
+# ordinary mmaction2 Kinetics lists: ``LabelMapVideoDataset`` maps each
+# list's labels to K710 with the channel maps
+# ``uniformer_mm::label_maps/k710_channel_map_k{400,600,700}.json`` (a JSON
+# list; entry i = K710 label of class i; mmaction2's files, shipped with the
+# package) and drops the videos of ``exclude_lists`` (the lists before it
+# and all val lists). The validation set is the union of
 # the three val lists, de-duplicated the same way.
 #
 # With mmaction2's ready-made K710 lists (``data/kinetics710/k{400,600,700}_
@@ -24,6 +25,11 @@
 # mixup (UniFormerV2 recipe).
 # Val: 1 clip x centre crop. Test: 4 clips x 3 crops, short side 224
 # (the 4x3 views of the UniFormerV2 model zoo).
+#
+# Val / test views are cut as the official loaders cut them
+# (``OfficialShortSideResize``: short side -> crop size, long side
+# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
+# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
 #
 # Knobs: the "settings" block below. mmengine evaluates this file before a
 # child config, so re-assigning a knob in a child does NOT rebuild the
@@ -45,6 +51,10 @@
 # configs' ``custom_imports``).
 dataset_type = 'LabelMapVideoDataset'
 num_classes = 710
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/kinetics710.txt'
 k400_root = 'data/kinetics400/videos_train'
 k400_root_val = 'data/kinetics400/videos_val'
 k600_root = 'data/kinetics600/videos_train'
@@ -57,10 +67,10 @@ k700_ann_train = 'data/kinetics700/kinetics700_train_list_videos.txt'
 k400_ann_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 k600_ann_val = 'data/kinetics600/kinetics600_val_list_videos.txt'
 k700_ann_val = 'data/kinetics700/kinetics700_val_list_videos.txt'
-k400_channel_map = 'data/kinetics710/k710_channel_map_k400.json'
-k600_channel_map = 'data/kinetics710/k710_channel_map_k600.json'
-k700_channel_map = 'data/kinetics710/k710_channel_map_k700.json'
-k710_label_map = 'data/kinetics710/kinetics710_label_map_k710.txt'
+# K400/600/700 labels -> K710 labels (shipped with the package)
+k400_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k400.json'
+k600_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k600.json'
+k700_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k700.json'
 
 # ---------------------------------------------------------------- settings
 clip_len = 8  # frames per clip (one per segment)
@@ -120,7 +130,7 @@ train_pipeline = [
             dict(type='PackActionInputs')
         ])
 ]
-val_pipeline = [  # 1 clip x 1 centre crop
+val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -128,12 +138,12 @@ val_pipeline = [  # 1 clip x 1 centre crop
         num_clips=1,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialCenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
+test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
     dict(type='VideoInit', **file_client_args),
     dict(
         type='UniformSample',
@@ -141,8 +151,8 @@ test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
         num_clips=num_test_clips,
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='ThreeCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]

@@ -4,8 +4,9 @@
 # ``rawframes/<id>/00001.jpg ...`` and "folder num_frames label" lists.
 #
 # Segment sampling as the official ``sth.py`` (= mmaction2 ``UniformSample``:
-# ``clip_len`` equal segments, a random frame of each in training, the
-# segment centre at test time) -- one clip of ``clip_len`` frames for the 3D
+# ``clip_len`` segments of (n - 1) / clip_len frames, a random frame of each
+# in training, segment start + int(seg / 2) at test time; over the frames of
+# the official release, 12 fps) -- one clip of ``clip_len`` frames for the 3D
 # models. No horizontal flip (it changes the meaning of "left"/"right"
 # classes; DATA.RANDOM_FLIP False). Train: short side 256 -> RandAugment
 # rand-m7-n4-mstd0.5-inc1 -> RandomResizedCrop + resize 224 (fused) -> random
@@ -13,6 +14,17 @@
 # augmented copies per video (AUG.NUM_SAMPLE 2, both V1 and V2). Mixup/cutmix
 # + label smoothing (V1 only): ``blending`` below. Val: 1 clip x centre crop.
 # Test: 1 clip x 3 crops, short side 224 (official 1x3 views).
+#
+# Val / test views are cut as the official loaders cut them
+# (``OfficialShortSideResize``: short side -> crop size, long side
+# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
+# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
+#
+# Channel order: the official loader decodes the frames with OpenCV and
+# never converts them, so the official models were trained and tested on BGR
+# input. Our decoders give RGB; the recipes reverse the channels in the
+# model's data preprocessor (``bgr_input`` below; mmaction2's
+# ``to_rgb=True`` is that plain reversal: RGB in, BGR out).
 #
 # Knobs: the "settings" block below. mmengine evaluates this file before a
 # child config, so re-assigning a knob in a child does NOT rebuild the
@@ -39,6 +51,10 @@ ann_file_train = 'data/sthv1/sthv1_train_list_rawframes.txt'
 ann_file_val = 'data/sthv1/sthv1_val_list_rawframes.txt'
 ann_file_test = 'data/sthv1/sthv1_val_list_rawframes.txt'
 num_classes = 174
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/sthv1.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip (one per segment)
@@ -51,6 +67,9 @@ random_erasing_prob = 0.25  # timm RE, 'pixel' mode
 num_repeats = 2  # repeated augmentation (official AUG.NUM_SAMPLE)
 batch_size = 8  # videos per GPU (training: x num_repeats clips)
 num_workers = 8
+# the model takes BGR (official cv2 frame loader); recipes:
+#   model = dict(data_preprocessor=dict(to_rgb=_base_.bgr_input))
+bgr_input = True
 
 # The recipe's batch blending (timm Mixup: mixup alpha 0.8, cutmix alpha 1.0,
 # switch prob 0.5, always on) and label smoothing 0.1:
@@ -97,27 +116,27 @@ train_pipeline = [
             dict(type='PackActionInputs')
         ])
 ]
-val_pipeline = [  # 1 clip x 1 centre crop
+val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
     dict(
         type='UniformSample',
         clip_len=clip_len,
         num_clips=1,
         test_mode=True),
     dict(type='RawFrameDecode', **file_client_args),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialCenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
+test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
     dict(
         type='UniformSample',
         clip_len=clip_len,
         num_clips=num_test_clips,
         test_mode=True),
     dict(type='RawFrameDecode', **file_client_args),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='ThreeCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]

@@ -3,9 +3,13 @@
 # mmaction2 data layout (tools/data/ucf101); other splits: change the
 # list names (``..._split_{2,3}_videos.txt``).
 #
-# Dense sampling (official ``kinetics.py``: one clip of ``clip_len`` frames
-# ``frame_interval`` apart from a random start; videos shorter than the span
-# repeat their last frame). Train (UniFormer V1 recipe): short side 256 ->
+# Dense sampling, the official rule (``OfficialDenseSample``; official
+# ``kinetics.py`` + ``decoder.py`` with USE_OFFSET_SAMPLING): a clip spans
+# ``clip_len * frame_interval`` frames, of which ``clip_len`` are taken with a
+# float32 linspace (effective stride 4.2 for 16x4); training starts anywhere
+# in [0, n - span], test clip k of K at k * floor((n - span) / (K - 1)) (one
+# clip: the centre one); videos shorter than the span repeat their last
+# frame. Train (UniFormer V1 recipe): short side 256 ->
 # RandAugment rand-m5-n2-mstd0.25 (same ops for every frame) ->
 # RandomResizedCrop (area 0.08-1, aspect 3/4-4/3) + resize to 224 + flip
 # (fused) -> random erasing
@@ -14,6 +18,11 @@
 # ``blending`` below. Val: 1 clip x centre crop.
 # Test: 5 clips x 3 crops, short side 224 (official 5x3 views).
 #
+# Val / test views are cut as the official loaders cut them
+# (``OfficialShortSideResize``: short side -> crop size, long side
+# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
+# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
+#
 # Knobs: the "settings" block below. mmengine evaluates this file before a
 # child config, so re-assigning a knob in a child does NOT rebuild the
 # pipelines; update the built data loaders instead, e.g. another clip
@@ -21,7 +30,7 @@
 #
 #   _base_ = [..., '../_base_/datasets/ucf101.py']
 #   from uniformer_mm.datasets.config_utils import update_transforms  # noqa
-#   sampling = dict(SampleFrames=dict(clip_len=32, frame_interval=4))
+#   sampling = dict(OfficialDenseSample=dict(clip_len=32, frame_interval=4))
 #   train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
 #   val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 #   test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
@@ -33,7 +42,9 @@
 # Our transforms are registered by ``import uniformer_mm`` (the model base
 # configs' ``custom_imports``).
 # mmaction2's VideoDataset + annotation validation and bad-video handling
-# (logged, replaced in training, skipped in val/test; docs/faults.md)
+# (logged, replaced in training, skipped in val/test; docs/faults.md);
+# videos shorter than a clip are used as the sampler makes them (reported),
+# as the official loaders do (accept_short=True)
 dataset_type = 'RobustVideoDataset'
 data_root = 'data/ucf101/videos'
 data_root_val = 'data/ucf101/videos'
@@ -41,6 +52,10 @@ ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'
 ann_file_val = 'data/ucf101/ucf101_val_split_1_videos.txt'
 ann_file_test = 'data/ucf101/ucf101_val_split_1_videos.txt'
 num_classes = 101
+# class names in label order, shipped with the package (uniformer_mm/label_maps/
+# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
+# name the predictions with them
+label_map = 'uniformer_mm::label_maps/ucf101.txt'
 
 # ---------------------------------------------------------------- settings
 clip_len = 16  # frames per clip
@@ -75,11 +90,10 @@ norm_std = [57.375, 57.375, 57.375]
 train_pipeline = [
     dict(type='VideoInit', **file_client_args),
     dict(
-        type='SampleFrames',
+        type='OfficialDenseSample',
         clip_len=clip_len,
         frame_interval=frame_interval,
-        num_clips=1,
-        out_of_bound_opt='repeat_last'),
+        num_clips=1),
     dict(type='VideoDecode'),
     dict(
         type='RepeatClips',  # decode once, augment num_repeats times
@@ -106,33 +120,31 @@ train_pipeline = [
             dict(type='PackActionInputs')
         ])
 ]
-val_pipeline = [  # 1 clip x 1 centre crop
+val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
     dict(type='VideoInit', **file_client_args),
     dict(
-        type='SampleFrames',
+        type='OfficialDenseSample',
         clip_len=clip_len,
         frame_interval=frame_interval,
         num_clips=1,
-        out_of_bound_opt='repeat_last',
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialCenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, right, centre)
+test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
     dict(type='VideoInit', **file_client_args),
     dict(
-        type='SampleFrames',
+        type='OfficialDenseSample',
         clip_len=clip_len,
         frame_interval=frame_interval,
         num_clips=num_test_clips,
-        out_of_bound_opt='repeat_last',
         test_mode=True),
     dict(type='VideoDecode'),
-    dict(type='Resize', scale=(-1, crop_size)),
-    dict(type='ThreeCrop', crop_size=crop_size),
+    dict(type='OfficialShortSideResize', short_side=crop_size),
+    dict(type='OfficialThreeCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
@@ -148,7 +160,8 @@ train_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+        accept_short=True))
 val_dataloader = dict(
     batch_size=batch_size,
     num_workers=num_workers,
@@ -159,6 +172,7 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
+        accept_short=True,
         test_mode=True,
         on_bad='skip'))
 test_dataloader = dict(
@@ -171,6 +185,7 @@ test_dataloader = dict(
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,
+        accept_short=True,
         test_mode=True,
         on_bad='skip'))
 

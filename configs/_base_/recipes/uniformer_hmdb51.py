@@ -3,10 +3,11 @@
 #
 # * model: UniFormer-S video backbone (drop path 0.2) initialised from the
 #   Kinetics-400 16x4 video checkpoint (its classifier is dropped); I3DHead;
-# * data: dense 16x4 sampling, RandAugment m5-n2-mstd0.25, random-resized
-#   crop + flip, random erasing 0.25, 2 repeated augmentations, mixup 0.8 /
-#   cutmix 1.0 + label smoothing 0.1 (configs/_base_/datasets/hmdb51.py); test
-#   5 clips x 3 crops, logits summed (averaged) over the views;
+# * data: dense 16x4 sampling (the official rule), RandAugment m5-n2-mstd0.25,
+#   random-resized crop + flip, random erasing 0.25, 2 repeated augmentations,
+#   mixup 0.8 / cutmix 1.0 + label smoothing 0.1
+#   (configs/_base_/datasets/hmdb51.py), BGR input as the official frame
+#   loader; test 5 clips x 3 crops, logits summed (averaged) over the views;
 # * schedule: AdamW lr 5e-5 for 128 videos (16 per GPU x 8 GPUs; not scaled
 #   by the number of machines), wd 0.05 (none for norms / biases / 1-D),
 #   clip 20, warmup 5 + cosine, 25 epochs.
@@ -29,7 +30,10 @@ model = dict(
         num_classes=_base_.num_classes,
         label_smooth_eps=_base_.label_smooth_eps,
         average_clips='score'),
-    data_preprocessor=dict(blending=_base_.blending))
+    # BGR input, as the official frame loader (cv2): our decoders give RGB
+    # and to_rgb=True reverses the channels
+    data_preprocessor=dict(
+        blending=_base_.blending, to_rgb=_base_.bgr_input))
 
 train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
 optim_wrapper = dict(optimizer=dict(lr=5e-5))

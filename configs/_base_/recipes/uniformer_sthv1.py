@@ -4,11 +4,11 @@
 #
 # * model: UniFormer-S video backbone (drop path 0.2) initialised from the
 #   Kinetics-400 16x4 video checkpoint (its classifier is dropped); I3DHead;
-# * data (JPEG frame folders): segment sampling of 16 frames, RandAugment
-#   m7-n4, random-resized crop without flip, random erasing 0.25, 2
-#   repeated augmentations, mixup 0.8 / cutmix 1.0 + label smoothing 0.1
-#   (configs/_base_/datasets/sthv1.py); test 1 clip x 3 crops, logits
-#   summed (averaged) over the views (average_clips='score');
+# * data (JPEG frame folders, BGR): segment sampling of 16 frames, RandAugment
+#   m7-n4, random-resized crop without flip, random erasing 0.25, 2 repeated
+#   augmentations, mixup 0.8 / cutmix 1.0 + label smoothing 0.1
+#   (configs/_base_/datasets/sthv1.py); test 1 clip x 3 crops, logits summed
+#   (averaged) over the views (average_clips='score');
 # * schedule: AdamW lr 2e-4 for 32 videos (4 per GPU x 8 GPUs), wd 0.05
 #   (none for norms / biases / 1-D), clip 20, warmup 5 + cosine, 60 epochs.
 _base_ = [
@@ -30,7 +30,10 @@ model = dict(
         num_classes=_base_.num_classes,
         label_smooth_eps=_base_.label_smooth_eps,
         average_clips='score'),
-    data_preprocessor=dict(blending=_base_.blending))
+    # BGR input, as the official frame loader (cv2): our decoders give RGB
+    # and to_rgb=True reverses the channels
+    data_preprocessor=dict(
+        blending=_base_.blending, to_rgb=_base_.bgr_input))
 
 train_dataloader = dict(batch_size=4)  # x 8 GPUs = the official 32
 optim_wrapper = dict(optimizer=dict(lr=2e-4))

@@ -11,7 +11,9 @@
 # * data: random-resized crop 224 (bicubic) + flip, RandAugment
 #   rand-m9-mstd0.5-inc1, random erasing 0.25, no repeated augmentation
 #   (timm-based training; configs/_base_/datasets/
-#   imagenet_bs128_uniformer.py); test: short side 256 + centre crop 224;
+#   imagenet_bs128_uniformer.py); test as the official validate.py (timm
+#   0.4.5, the model's default crop_pct 0.9): short side floor(224 / 0.9) =
+#   248 (PIL bicubic) + centre crop 224;
 # * schedule: AdamW lr 1.6e-3 for 1024 images (128 per GPU x 8 GPUs), wd
 #   0.05 (none for norms / biases / 1-D), warmup 5 from 1e-6 + cosine to
 #   1e-5, 300 epochs.
@@ -20,6 +22,8 @@ _base_ = [
     '../datasets/imagenet_bs128_uniformer.py',
     '../schedules/adamw_cosine_imagenet.py', '../default_runtime_image.py'
 ]
+from uniformer_mm.datasets.config_utils import \
+    update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -27,6 +31,10 @@ model = dict(
     head=dict(num_classes=_base_.num_classes, loss=_base_.train_loss))
 
 train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
+# timm eval transform: Resize(floor(size / crop_pct)) + CenterCrop(size)
+val_dataloader = update_transforms(
+    _base_.val_dataloader, ResizeEdge=dict(scale=248))
+test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=1.6e-3))
 param_scheduler = warmup_cosine(
     lr=1.6e-3, max_epochs=300, warmup_epochs=5, min_lr=1e-5)

@@ -6,10 +6,11 @@
 #   global UniBlocks on ViT blocks 4..11, drop path 0.2 (ViT) / 0.4 (global
 #   blocks); the ViT initialised from CLIP (conv1 inflated to 3 frames,
 #   centre frame);
-# * data (webm videos): segment sampling of 16 frames, RandAugment m7-n4,
-#   random-resized crop without flip, no random erasing, 2 repeated
-#   augmentations, plain cross-entropy (configs/_base_/datasets/sthv2.py);
-#   test 1 clip x 3 crops, softmax averaged;
+# * data (JPEG frames at 30 fps, BGR): segment sampling of 16 frames,
+#   RandAugment m7-n4, random-resized crop without flip, no random erasing, 2
+#   repeated augmentations, plain cross-entropy
+#   (configs/_base_/datasets/sthv2.py); test 1 clip x 3 crops, softmax
+#   averaged;
 # * schedule: AdamW lr 4e-5 for 128 videos (16 per GPU x 8 GPUs), wd 0.05,
 #   clip 20, warmup 5 + cosine, 22 epochs.
 _base_ = [
@@ -31,7 +32,10 @@ model = dict(
         drop_path_rate=0.4,
         # OpenAI CLIP ViT-B/16; where to get it: docs/checkpoints.md
         clip_pretrained='checkpoints/clip/vit_b16.pth'),
-    cls_head=dict(num_classes=_base_.num_classes))
+    cls_head=dict(num_classes=_base_.num_classes),
+    # BGR input, as the official frame loader (cv2): our decoders give RGB
+    # and to_rgb=True reverses the channels
+    data_preprocessor=dict(to_rgb=_base_.bgr_input))
 
 train_dataloader = dict(
     update_transforms(_base_.train_dataloader, VideoRandomErasing=None),

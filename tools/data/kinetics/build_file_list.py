@@ -16,8 +16,9 @@
 * ``OUT``: the list to write (e.g. ``data/kinetics400/
   kinetics400_train_list_videos.txt``): lines ``<path relative to
   VIDEO_DIR> <label>`` in CSV order.
-* ``--label-map``: class names in label order, one per line (mmaction2's
-  ``kinetics_label_map_k400.txt``; the released models use this order).
+* ``--label-map``: class names in label order, one per line, e.g. the map
+  shipped with the package, ``uniformer_mm::label_maps/kinetics400.txt``
+  (mmaction2's order; the released models use this order).
   Default: the alphabetical order of the CSV's class names, which is the
   same for the official CSVs.
 
@@ -61,6 +62,21 @@ def normalise(name):
     """Class names as in mmaction2's label maps (CSV quotes removed;
     underscores of folder-style names read as spaces)."""
     return ' '.join(name.replace('"', '').replace('_', ' ').split())
+
+
+def read_label_map(path):
+    """Class names of ``--label-map``: a file, or a map shipped with the
+    package (``uniformer_mm::label_maps/kinetics400.txt``)."""
+    try:
+        from uniformer_mm import label_maps
+    except ImportError:  # a checkout that is not pip-installed
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__))))))
+        from uniformer_mm import label_maps
+    try:
+        return label_maps.read_label_map(path)
+    except (OSError, ValueError) as e:
+        raise UsageError(f'--label-map: {e}') from None
 
 
 def read_csv(path):
@@ -114,12 +130,7 @@ def build(csv_path, video_dir, label_map=None):
     """Return ``(lines, missing_rows, classes)``."""
     rows = read_csv(csv_path)
     if label_map:
-        try:
-            with open(label_map) as f:
-                classes = [line.strip() for line in f if line.strip()]
-        except OSError as e:
-            raise UsageError(
-                f'cannot read --label-map {label_map}: {e.strerror}') from None
+        classes = read_label_map(label_map)
     else:
         classes = sorted({normalise(r[3]) for r in rows if r[3]})
     label = {normalise(c): i for i, c in enumerate(classes)}

@@ -1,9 +1,10 @@
 """mmaction2 lists for Something-Something V2 (videos) and V1 (frames).
 
-Something-Something V2 (webm videos, ``VideoDataset``)::
+Something-Something V2 (webm videos, ``VideoDataset``; or the frame folders
+of ``extract_frames.py``, ``RawframeDataset``)::
 
     python tools/data/sthv2/build_file_list.py v2 ANN_DIR [--videos DIR]
-        [--out-dir data/sthv2]
+        [--frames DIR] [--out-dir data/sthv2]
 
 ``ANN_DIR`` holds the official ``labels.json`` (``{"<template>": "<index>"}``,
 also accepted as ``something-something-v2-labels.json``),
@@ -14,7 +15,12 @@ index of its template with the brackets removed (``"Putting [something] on
 the official code. Writes ``sthv2_train_list_videos.txt`` and
 ``sthv2_val_list_videos.txt`` (lines ``<id>.webm <label>``) and
 ``sthv2_label_map.txt`` (templates in label order). With ``--videos`` the
-files are checked and missing ones are left out and reported.
+files are checked and missing ones are left out and reported. With
+``--frames DIR`` (frame folders ``DIR/<id>/img_00001.jpg ...``, e.g. the 30
+fps frames of ``extract_frames.py``) the lists are
+``sthv2_train_list_rawframes.txt`` and ``sthv2_val_list_rawframes.txt``
+instead (lines ``<id> <number of frames> <label>``, the format of the
+official lists); videos without frames are left out and reported.
 
 Something-Something V1 (JPEG frame folders, ``RawframeDataset``)::
 
@@ -53,6 +59,8 @@ def parse_args(argv=None):
                     'something-something-v2-{train,validation}.json')
     v2.add_argument('--videos', help='folder of the <id>.webm videos: check '
                     'that they exist')
+    v2.add_argument('--frames', help='folder of the <id>/ frame folders '
+                    '(30 fps extraction): write rawframe lists')
     v2.add_argument('--out-dir', default='data/sthv2')
     v1 = sub.add_parser('v1', help='Something-Something V1 (frame folders)')
     v1.add_argument('ann_dir', help='folder with something-something-v1-'
@@ -84,8 +92,18 @@ def template_to_class(template):
     return template.replace('[', '').replace(']', '')
 
 
-def build_v2(ann_dir, videos=None):
-    """``({'train': lines, 'val': lines}, classes, {'train': missing...})``"""
+def count_frames(folder, ext='.jpg'):
+    """Frame files in ``folder`` (0 if it does not exist)."""
+    if not osp.isdir(folder):
+        return 0
+    return len([x for x in os.listdir(folder) if x.lower().endswith(ext)])
+
+
+def build_v2(ann_dir, videos=None, frames=None):
+    """``({'train': lines, 'val': lines}, classes, {'train': missing...})``;
+    rawframe lines (``<id> <frames> <label>``) with ``frames``."""
+    if frames and not osp.isdir(frames):
+        raise UsageError(f'frame folder {frames!r} does not exist')
     labels = _load_json(_first_existing(
         ann_dir, ['labels.json', 'something-something-v2-labels.json']))
     classes = [None] * len(labels)
@@ -107,6 +125,13 @@ def build_v2(ann_dir, videos=None):
             path = f'{item["id"]}.webm'
             if videos and not osp.isfile(osp.join(videos, path)):
                 gone.append(path)
+                continue
+            if frames:
+                count = count_frames(osp.join(frames, item['id']))
+                if not count:
+                    gone.append(item['id'])
+                    continue
+                lines.append(f'{item["id"]} {count} {int(labels[name])}')
                 continue
             lines.append(f'{path} {int(labels[name])}')
         out[split], missing[split] = lines, gone
@@ -134,10 +159,7 @@ def build_v1(ann_dir, frames, ext='.jpg'):
                     raise UsageError(f'{fname}:{n}: expected "<id>;<class '
                                      'name>" with a class of the labels '
                                      f'file, got {line.strip()!r}')
-                folder = osp.join(frames, vid)
-                count = (len([x for x in os.listdir(folder)
-                              if x.lower().endswith(ext)])
-                         if osp.isdir(folder) else 0)
+                count = count_frames(osp.join(frames, vid), ext)
                 if not count:
                     gone.append(vid)
                     continue
@@ -150,8 +172,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         if args.version == 'v2':
-            lists, classes, missing = build_v2(args.ann_dir, args.videos)
-            names = {s: f'sthv2_{s}_list_videos.txt' for s in lists}
+            lists, classes, missing = build_v2(args.ann_dir, args.videos,
+                                               args.frames)
+            kind = 'rawframes' if args.frames else 'videos'
+            names = {s: f'sthv2_{s}_list_{kind}.txt' for s in lists}
             label_map = 'sthv2_label_map.txt'
         else:
             lists, classes, missing = build_v1(args.ann_dir, args.frames,

@@ -15,8 +15,16 @@ in mmpretrain's ``TRANSFORMS`` as well.
 * :class:`VideoInit` / :class:`VideoDecode` -- ``DecordInit`` /
   ``DecordDecode`` with identical frames, decoding only what the sampled
   frames need (PyAV; decord as fallback).
+* :class:`OfficialDenseSample`, :class:`OfficialSparseSample` -- the frame
+  sampling of the official loaders (V1 dense clips; segments, with the
+  Something-Something V2 frame-rate mapping).
+* :class:`OfficialShortSideResize`, :class:`OfficialThreeCrop`,
+  :class:`OfficialCenterCrop` -- the official test resize and crops.
 """
 from .crop import FusedRandomResizedCropFlip
+from .official_crop import (OfficialCenterCrop, OfficialShortSideResize,
+                            OfficialThreeCrop)
+from .official_sampling import OfficialDenseSample, OfficialSparseSample
 from .rand_augment import VideoRandAugment
 from .random_erasing import VideoRandomErasing
 from .video_decode import VideoDecode, VideoDecodeError, VideoInit
@@ -24,7 +32,9 @@ from .wrappers import RepeatClips
 
 __all__ = [
     'VideoRandAugment', 'VideoRandomErasing', 'FusedRandomResizedCropFlip',
-    'RepeatClips', 'VideoInit', 'VideoDecode', 'VideoDecodeError'
+    'RepeatClips', 'VideoInit', 'VideoDecode', 'VideoDecodeError',
+    'OfficialDenseSample', 'OfficialSparseSample', 'OfficialShortSideResize',
+    'OfficialThreeCrop', 'OfficialCenterCrop'
 ]
 
 
@@ -32,7 +42,9 @@ def _register():
     from mmaction.registry import TRANSFORMS as MMACTION_TRANSFORMS
     for cls in (VideoRandAugment, VideoRandomErasing,
                 FusedRandomResizedCropFlip, RepeatClips, VideoInit,
-                VideoDecode):
+                VideoDecode, OfficialDenseSample, OfficialSparseSample,
+                OfficialShortSideResize, OfficialThreeCrop,
+                OfficialCenterCrop):
         MMACTION_TRANSFORMS.register_module(module=cls, force=True)
     try:
         from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS

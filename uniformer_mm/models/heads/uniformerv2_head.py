@@ -6,33 +6,23 @@ dropout and the linear layer (official ``proj.2`` -> ``fc_cls``) are here.
 
 ``channel_map`` lets a Kinetics-710 classifier initialise a Kinetics-400/600/
 700 one: a JSON list with, for each class of the target dataset, its row in
-the K710 classifier (``k710_channel_map_k{400,600,700}.json``). Whenever a
+the K710 classifier (``k710_channel_map_k{400,600,700}.json``, shipped as
+``uniformer_mm::label_maps/k710_channel_map_k*.json``). Whenever a
 state dict whose ``fc_cls`` has a different number of rows is loaded into the
 head (``load_state_dict``, mmengine's ``load_checkpoint``, an init_cfg of type
 ``Pretrained`` with ``prefix='cls_head.'``, ...), the mapped rows are picked
 before loading.
 """
-import json
-from typing import List, Optional
+from typing import Optional
 
 import torch
-from mmengine.fileio import get_text
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
 from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 
-
-def load_channel_map(path: str) -> List[int]:
-    """Read a channel map: a JSON list of source-row indices."""
-    indices = json.loads(get_text(path))
-    if isinstance(indices, dict):  # tolerate {target_index: source_index}
-        indices = [indices[k] for k in sorted(indices, key=int)]
-    if not isinstance(indices, list) or not all(
-            isinstance(i, int) for i in indices):
-        raise ValueError(f'{path}: a channel map must be a JSON list of ints')
-    return indices
+from ...label_maps import read_channel_map
 
 
 @MODELS.register_module()
@@ -46,7 +36,10 @@ class UniFormerV2Head(BaseHead):
         dropout_ratio (float): dropout before ``fc_cls`` (official
             ``cls_dropout``). Defaults to 0.5.
         channel_map (str, optional): JSON list of source rows (one per class)
-            used when a checkpoint's ``fc_cls`` has a different class count.
+            used when a checkpoint's ``fc_cls`` has a different class count;
+            a file path or a shipped map such as
+            ``'uniformer_mm::label_maps/k710_channel_map_k400.json'`` (see
+            :mod:`uniformer_mm.label_maps`).
         init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
             for ``fc_cls``.
         kwargs: other :class:`BaseHead` arguments (``average_clips``, ...).
@@ -70,12 +63,8 @@ class UniFormerV2Head(BaseHead):
         self.channel_map = channel_map
         self._channel_indices = None
         if channel_map is not None:
-            indices = load_channel_map(channel_map)
-            if len(indices) != num_classes:
-                raise ValueError(
-                    f'channel map {channel_map} has {len(indices)} entries '
-                    f'for {num_classes} classes')
-            self._channel_indices = indices
+            self._channel_indices = read_channel_map(channel_map,
+                                                     num_classes)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,
