@@ -248,7 +248,7 @@ def test_results_dump_read_without_pickle(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         confusion_matrix.main([str(dump), '--out', str(tmp_path / 'y.png'),
                                '--label-map', str(labels)])
-    assert 'has 4 names but the scores' in str(e.value.code)
+    assert "has 4 classes, the model 3" in str(e.value.code)
 
 
 def test_url_checkpoints_are_read_safely(tmp_path, monkeypatch):
@@ -521,6 +521,14 @@ def test_config_checks_types_arguments_and_classes(demo, tmp_path):
         '(or fix the data set)']
     cfg['config_checks'] = dict(skip=['num_classes'])
     assert check_config(cfg) == []
+    # the config's label map (the names of its predictions)
+    cfg = _run_cfg(demo, tmp_path, label_map=['a', 'b', 'c'])
+    assert _errors(cfg) == [
+        'model.cls_head.num_classes=4 but label_map names 3 classes: set '
+        'model.cls_head.num_classes=3, or label_map to the class names of '
+        'the data set']
+    cfg['label_map'] = str(Path(demo['root']) / 'label_map.txt')
+    assert check_config(cfg) == []
 
 
 def test_zoo_configs_pass_the_type_checks():
@@ -772,10 +780,9 @@ def test_tools_loading_and_messages(files, demo, tmp_path):
     assert 'truncated' in line
     line = _one_line_error(r['infer_v1_into_v2'], 'infer.py')
     assert 'fills only 1 of the' in line
-    line = _one_line_error(r['infer_label_map'], 'infer.py')
-    assert line.endswith('has 3 names but model.cls_head.num_classes=4: '
-                         'give the label map of the data set the model was '
-                         'trained on (one name per line, in label order)')
+    line = _one_line_error(r['infer_label_map'], 'infer.py', code=1)
+    assert line.endswith("labels3.txt' has 3 classes, the model 4: use the "
+                         'label map of the data set the model was trained on')
 
     # -- the test views are the test loader's: 4 frames, 2 clips x 3 crops
     assert 'input: 1x3x4x32x32' in r['flops']['stdout']

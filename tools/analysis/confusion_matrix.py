@@ -58,17 +58,23 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
+def _import_uniformer_mm():
+    """``uniformer_mm``, also from a checkout that is not pip-installed
+    (imported only when needed: the rest of the tool is numpy)."""
+    try:
+        import uniformer_mm  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))))
+        import uniformer_mm  # noqa: F401
+
+
 def read_dump(path, allow_unsafe=False):
     """The objects of a results dump, read without running code from it
     (full pickle only with ``allow_unsafe``)."""
-    try:
-        from uniformer_mm.checkpoint.safe_pickle import (RefusedGlobalError,
-                                                         load_plain_pickle)
-    except ImportError:  # a checkout that is not pip-installed
-        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-            osp.abspath(__file__)))))
-        from uniformer_mm.checkpoint.safe_pickle import (RefusedGlobalError,
-                                                         load_plain_pickle)
+    _import_uniformer_mm()
+    from uniformer_mm.checkpoint.safe_pickle import (RefusedGlobalError,
+                                                     load_plain_pickle)
     try:
         return load_plain_pickle(path)
     except RefusedGlobalError as e:
@@ -180,12 +186,8 @@ def plot_matrix(matrix, names, out, normalize='true', dpi=120, title=None):
 def read_label_map(path, num_classes):
     """Class names of ``--label-map`` (a file, or a map shipped with the
     package: ``uniformer_mm::label_maps/NAME``), exactly ``num_classes``."""
-    try:
-        from uniformer_mm import label_maps
-    except ImportError:  # a checkout that is not pip-installed
-        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-            osp.abspath(__file__)))))
-        from uniformer_mm import label_maps
+    _import_uniformer_mm()
+    from uniformer_mm import label_maps
     return label_maps.read_label_map(path, num_classes)
 
 

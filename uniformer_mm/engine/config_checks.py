@@ -57,11 +57,12 @@ one):
     their mistakes are one line when the model is built. See
     :mod:`uniformer_mm.engine.errors`.
 ``num_classes``
-    The head's ``num_classes`` against the class count of the data: a data
-    set's ``num_classes``, its ``classes`` / ``metainfo.classes`` (list or
-    file), a ``label_map.txt`` next to its annotation list, and the labels
-    of the training list (a 5-class head trained on labels 0..3 never sees
-    class 4). Each message names both numbers and where they come from.
+    The head's ``num_classes`` against the class count of the data: the
+    config's ``label_map``, a data set's ``num_classes``, its ``classes`` /
+    ``metainfo.classes`` (list or file), a ``label_map.txt`` next to its
+    annotation list, and the labels of the training list (a 5-class head
+    trained on labels 0..3 never sees class 4). Each message names both
+    numbers and where they come from.
 
 A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 """
@@ -772,10 +773,32 @@ def _data_class_counts(ds, path):
     return found
 
 
+def _check_label_map(cfg, key, head, errors):
+    """The config's ``label_map`` (the class names of its predictions)
+    against the head."""
+    source = _get(cfg, 'label_map')
+    if source is None or _is_remote(source):
+        return
+    from ..label_maps import LabelMapError, read_label_map
+    try:
+        names = read_label_map(source)
+    except (FileNotFoundError, LabelMapError) as e:
+        errors.append(f'label_map: {_one_line(e)}')
+        return
+    if len(names) != head:
+        what = f'label_map={source!r}' if isinstance(source, str) else \
+            'label_map'
+        errors.append(
+            f'{key}={head} but {what} names {len(names)} classes: set '
+            f'{key}={len(names)}, or label_map to the class names of the '
+            'data set')
+
+
 def _check_num_classes(cfg, loaders, errors, reports):
     key, head = _head_num_classes(cfg)
     if head is None:
         return
+    _check_label_map(cfg, key, head, errors)
     for loader_key, path, ds in _loader_datasets(cfg, loaders):
         for count, where in _data_class_counts(ds, path):
             if count != head:
