@@ -29,6 +29,14 @@ gets through ``custom_imports``):
     verified, converted and cached by :func:`uniformer_mm.apis.hub.
     fetch_checkpoint` (a file of that name in the working directory wins).
 
+``load_from='https://...'`` (and ``http://``, for any of the above)
+    mmengine's URL loader ends in ``torch.hub.load_state_dict_from_url``,
+    which unpickles with ``weights_only=False``: a downloaded file could run
+    code. :func:`load_from_url` downloads into the same cache
+    (``$TORCH_HOME/hub/checkpoints``, rank 0 first) and reads the file with
+    :func:`~uniformer_mm.checkpoint.io.load_checkpoint_file` like a local
+    one.
+
 Head layout of converted official V1 files follows their kind: image files
 get mmpretrain's (``head.fc``), video files mmaction2's (``cls_head.fc_cls``).
 ``load_from`` loads non-strictly (mmengine): check its log for missing keys.
@@ -43,7 +51,8 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .arch import (arch_meta, check_head_dim, checkpoint_head_dim,
-                   head_dim_check_enabled)
+                   describe_state_dict, head_dim_check_enabled)
+from .coverage import check_load_coverage
 from .formats import OFFICIAL_FORMATS, convert_checkpoint, detect_format
 from .inflate import inflate_v1, inflate_v2
 from .io import CheckpointError, load_checkpoint_file
@@ -152,6 +161,30 @@ def load_from_uniformer_scheme(filename, map_location):
     return convert_for_loading(ckpt, path, explicit=True)
 
 
+def load_from_url(filename, map_location):
+    """``http(s)://`` checkpoints: downloaded into torch's hub cache (rank 0
+    first, as mmengine does), then read safely like a local file."""
+    import os
+    from urllib.parse import urlparse
+
+    import torch
+    from mmengine.dist import get_dist_info
+    from torch.hub import download_url_to_file, get_dir
+    name = osp.basename(urlparse(filename).path) or 'checkpoint.pth'
+    cache = osp.join(get_dir(), 'checkpoints')
+    cached = osp.join(cache, name)
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.isfile(cached):
+        os.makedirs(cache, exist_ok=True)
+        print_log(f'uniformer_mm: downloading {filename} to {cached}',
+                  logger='current')
+        download_url_to_file(filename, cached, progress=False)
+    if world_size > 1:
+        torch.distributed.barrier()
+    ckpt = load_checkpoint_file(cached, map_location=map_location)
+    return convert_for_loading(ckpt, cached, explicit=False)
+
+
 def register_loaders():
     """Install the loaders in mmengine's ``CheckpointLoader`` (idempotent)."""
     schemes = CheckpointLoader._schemes
@@ -161,6 +194,10 @@ def register_loaders():
     if schemes.get(SCHEME) is not load_from_uniformer_scheme:
         CheckpointLoader.register_scheme(SCHEME, load_from_uniformer_scheme,
                                          force=True)
+    for prefix in ('http://', 'https://'):
+        if schemes.get(prefix) is not load_from_url:
+            CheckpointLoader.register_scheme(prefix, load_from_url,
+                                             force=True)
 
 
 # ---------------------------------------------------------------------------
@@ -176,7 +213,8 @@ def backbone_state_dict(state_dict, prefix='backbone.'):
 
 
 def load_pretrained_backbone(backbone, checkpoint, prefix=None,
-                             map_location='cpu', logger='current'):
+                             map_location='cpu', logger='current',
+                             min_fraction=None):
     """Initialise a UniFormer (V1 or V2) backbone from a checkpoint of any
     supported format.
 
@@ -186,6 +224,12 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
             already loaded checkpoint.
         prefix (str, optional): prefix of the backbone keys in our layout
             (default ``'backbone.'``).
+        min_fraction (float, optional): the checkpoint must fill at least
+            this fraction of the backbone's parameters, else
+            :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+            (default: :func:`~uniformer_mm.checkpoint.coverage.min_loaded_fraction`;
+            0 switches the check off). A CLIP file is measured against the
+            ViT part of a UniFormerV2 backbone.
 
     Returns:
         ``torch.nn.modules.module._IncompatibleKeys`` of the load.
@@ -212,6 +256,14 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
     target = backbone.state_dict()
     v2 = hasattr(backbone, 'class_embedding')
     sd, report = (inflate_v2 if v2 else inflate_v1)(sd, target)
+    # CLIP provides the ViT part of a UniFormerV2 backbone only
+    expected = backbone.vit_state_keys() if fmt == 'clip' and hasattr(
+        backbone, 'vit_state_keys') else None
+    check_load_coverage(
+        target, sd, source, f'the {type(backbone).__name__} backbone',
+        expected=expected, min_fraction=min_fraction, logger=logger,
+        checkpoint_desc=describe_state_dict(result.state_dict),
+        target_desc=describe_state_dict(target))
     incompatible = backbone.load_state_dict(sd, strict=False)
     missing = [k for k in incompatible.missing_keys
                if not k.endswith('num_batches_tracked')]
@@ -256,6 +308,6 @@ def check_arch_metadata(module, local_metadata, prefix, state_dict):
 
 __all__ = ['SCHEME', 'resolve_scheme_path', 'read_checkpoint',
            'convert_for_loading', 'load_from_local_uniformer',
-           'load_from_uniformer_scheme', 'register_loaders',
+           'load_from_uniformer_scheme', 'load_from_url', 'register_loaders',
            'load_pretrained_backbone',
            'backbone_state_dict', 'record_arch_hook', 'check_arch_metadata']
