@@ -13,6 +13,8 @@ from uniformer_mm.analysis.flops import count_flops
 from uniformer_mm.checkpoint.clip import (clip_to_uniformerv2, inflate_center,
                                           read_clip_checkpoint,
                                           resize_pos_embed)
+from uniformer_mm.checkpoint.coverage import PartialLoadError
+from uniformer_mm.checkpoint.io import CheckpointError
 from uniformer_mm.checkpoint.mmaction_v2 import mmaction_to_uniformerv2
 from uniformer_mm.models.backbones import uniformerv2 as v2_module
 from uniformer_mm.models.backbones.uniformerv2 import UniFormerV2Video
@@ -678,11 +680,17 @@ def test_clip_reader_and_mapping(tmp_path):
     model = tiny_backbone(input_resolution=96)
     model.load_clip(str(paths['raw']))
     assert model.positional_embedding.shape == (37, 32)
-    # a CLIP with another depth does not match the ViT: strict for it
-    with pytest.raises(KeyError, match='resblocks.3'):
+    # a CLIP with another depth does not match the ViT: strict for it, in
+    # one line that names the CLIP the file fits
+    with pytest.raises(CheckpointError, match='resblocks.3') as err:
         tiny_backbone().load_clip(fake_clip_visual(layers=4))
-    with pytest.raises(ValueError, match='shapes'):
+    assert 'width 32, 4 layers, patch 16' in str(err.value)
+    assert '\n' not in str(err.value)
+    # another width fills nothing of the ViT
+    with pytest.raises(PartialLoadError,
+                       match=r'fills only 0 of the 41 tensors') as err:
         tiny_backbone().load_clip(fake_clip_visual(width=16))
+    assert 'CLIP image encoder (width 16, 3 layers' in str(err.value)
 
 
 # ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import pytest
 
 import uniformer_mm  # noqa: F401  (compat fixes, registries)
 from uniformer_mm.apis import init_model, predict_scores, prepare_inputs
+from uniformer_mm.apis import test_pipeline_cfg as pipeline_of
 from uniformer_mm.datasets.demo_data import (VIDEO_CLASSES, _write_mp4,
                                              render_video)
 from uniformer_mm.webui.core import (InputError, classify, clip_span,
@@ -57,12 +58,13 @@ model = dict(
     cls_head=dict(in_channels=64))
 '''
 # the demo's test pipeline with 2 clips x 3 crops (64x64 out of 96x64) = 6
-# views
+# views, set where tools/test.py (and so the API) reads it
+_TEST = 'test_dataloader.dataset.pipeline'
 MULTI_VIEW = {
-    'test_pipeline.1.num_clips': 2,
-    'test_pipeline.3.scale': (96, 64),
-    'test_pipeline.3.keep_ratio': False,
-    'test_pipeline.4.type': 'ThreeCrop',
+    f'{_TEST}.1.num_clips': 2,
+    f'{_TEST}.3.scale': (96, 64),
+    f'{_TEST}.3.keep_ratio': False,
+    f'{_TEST}.4.type': 'ThreeCrop',
 }
 
 
@@ -90,7 +92,7 @@ def tiny_models(tmp_path_factory):
     import torch
     torch.manual_seed(0)
     multiview = init_model(d / 'tiny.py', cfg_options=MULTI_VIEW)
-    steps = [s['type'] for s in multiview.cfg.test_pipeline]
+    steps = [s['type'] for s in pipeline_of(multiview.cfg)[0]]
     assert steps[1:5] == ['UniformSample', 'VideoDecode', 'Resize',
                           'ThreeCrop']
     return dict(tiny=init_model(d / 'tiny.py'), multiview=multiview, dir=d)

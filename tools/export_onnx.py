@@ -40,6 +40,8 @@ from uniformer_mm.analysis.input_shape import infer_view_spec  # noqa: E402
 from uniformer_mm.apis import init_model  # noqa: E402
 from uniformer_mm.apis.export import (ScoreModel, export_onnx,  # noqa: E402
                                       verify_onnx)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 
 
 def parse_args(argv=None):
@@ -65,11 +67,17 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('export_onnx.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     random_init = args.checkpoint.lower() == 'none'
     model = init_model(args.config, None if random_init else args.checkpoint,
                        device='cpu', cfg_options=args.cfg_options)

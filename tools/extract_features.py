@@ -33,6 +33,8 @@ from mmengine.utils import ProgressBar  # noqa: E402
 
 from uniformer_mm.apis import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa
                                extract_clip_feature, init_model)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 
 
 def parse_args(argv=None):
@@ -51,6 +53,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -84,6 +87,11 @@ def list_inputs(source, extensions, data_prefix=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('extract_features.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     random_init = args.checkpoint.lower() == 'none'
     model = init_model(args.config, None if random_init else args.checkpoint,
                        device=args.device, cfg_options=args.cfg_options)

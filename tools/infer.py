@@ -2,7 +2,7 @@
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...]
         [--label-map FILE] [--topk 5] [--device cpu] [--out results.json]
-        [--cfg-options KEY=VALUE ...]
+        [--cfg-options KEY=VALUE ...] [--debug]
 
 INPUT: files or folders. Folders are searched recursively for videos (video
 configs) or images (image configs), by extension. An image given to a video
@@ -10,7 +10,11 @@ model is classified as a one-frame video. The config's test pipeline is used
 (views fused as its head does); see ``uniformer_mm/apis/inference.py``.
 
 CHECKPOINT ``none`` runs the model with random weights (a smoke test: the
-predictions mean nothing, and a warning says so).
+predictions mean nothing, and a warning says so). A checkpoint that does not
+fit the config (too little of the model filled, see
+``uniformer_mm/checkpoint/coverage.py``), a label map with another number
+of names than the model has classes, or a config mistake is one line on
+stderr (exit status 2; ``--debug`` shows the traceback).
 
 A table per input is printed on stdout (rank, label, score); the progress
 bar goes to stderr.
@@ -33,6 +37,8 @@ from mmengine.utils import ProgressBar  # noqa: E402
 from uniformer_mm.apis import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa
                                class_names, init_model, predict_scores,
                                topk_predictions)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 from uniformer_mm.label_maps import LabelMapError  # noqa: E402
 
 
@@ -59,6 +65,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -98,6 +105,11 @@ def format_table(predictions):
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('infer.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     random_init = args.checkpoint.lower() == 'none'
     if not random_init and not osp.isfile(args.checkpoint) and \
             '://' not in args.checkpoint:

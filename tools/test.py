@@ -6,8 +6,13 @@ The command line is the one of mmaction2's ``tools/test.py``::
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump X.pkl]
         [--show-dir DIR] [--show] [--interval N] [--wait-time S]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--debug]
 
-The checkpoint is loaded through ``cfg.load_from``. ``--dump`` appends
+The checkpoint is loaded through ``cfg.load_from`` and must fill at least
+``min_loaded_fraction`` (default 0.5) of the model (a V1 checkpoint for a
+V2 config, or one of another width, is a one-line error naming the arch it
+fits; ``--cfg-options min_loaded_fraction=0`` loads it anyway). Known
+failures are one line (``--debug`` for the traceback). ``--dump`` appends
 mmengine's ``DumpResults`` metric to ``test_evaluator``, which pickles the
 per-sample predictions. ``--show-dir``/``--show`` enable the config's
 ``default_hooks.visualization``.
@@ -70,6 +75,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
+    cli.add_debug_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     cli.set_local_rank(args.local_rank)
@@ -120,6 +126,7 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    prog = sys.argv[0] if argv is None else 'test.py'
     try:
         cli.check_config_path(args.config)
         if not (osp.isfile(args.checkpoint) or '://' in args.checkpoint):
@@ -129,11 +136,15 @@ def main(argv=None):
         cfg = merge_args(cfg, args)
         notes = cli.check_config_cli(cfg, mode='test')
     except cli.CLIError as e:
-        cli.fail(sys.argv[0] if argv is None else 'test.py', e)
-    runner = cli.build_runner(cfg)
-    for note in notes:
-        runner.logger.warning(note)
-    runner.test()
+        cli.fail(prog, e)
+
+    def test():
+        runner = cli.build_runner(cfg)
+        for note in notes:
+            runner.logger.warning(note)
+        return runner.test()
+
+    return cli.run_reporting_errors(prog, args.debug, test)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ The command line is the one of mmaction2's ``tools/train.py``::
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--no-validate] [--auto-scale-lr] [--seed N] [--diff-rank-seed]
         [--deterministic] [--cfg-options KEY=VALUE ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+        [--launcher {none,pytorch,slurm,mpi}] [--debug]
 
 ``uniformer_mm`` is imported before anything is built, so its models are
 registered and the fixes of :mod:`uniformer_mm.compat` are applied. Video
@@ -14,7 +14,17 @@ configs (``default_scope = 'mmaction'``) and image configs
 ``cfg.runner_type`` when set, else mmengine's ``Runner``.
 
 Mistakes on the command line (a missing config file, a misspelt
-``--cfg-options`` key) end with a one-line error and exit status 2.
+``--cfg-options`` key, a value of the wrong type) and in the config
+(:mod:`uniformer_mm.engine.config_checks`: unknown types, unexpected
+arguments, class counts, ...) end with a one-line error and exit status 2.
+So do the known failures of the run itself
+(:func:`uniformer_mm.engine.errors.explain`: a checkpoint that does not fit
+the model, bad data, non-finite losses; exit status 2 or 1); ``--debug``
+(or ``UNIFORMER_MM_DEBUG=1``) shows their traceback instead.
+
+``load_from`` / ``--resume`` checkpoints must fill at least
+``min_loaded_fraction`` (default 0.5) of the model's parameters
+(:class:`uniformer_mm.engine.hooks.LoadCheckHook`, registered here).
 """
 import argparse
 import difflib
@@ -30,6 +40,8 @@ from mmengine.config import Config, DictAction
 _RUNNER_KEYS = {'runner_type', 'default_scope', 'custom_imports', 'launcher',
                 # read by uniformer_mm.engine.config_checks
                 'config_checks', 'allow_head_mismatch',
+                # read by LoadCheckHook (uniformer_mm.checkpoint.coverage)
+                'min_loaded_fraction',
                 # --- read by mmengine's runner from the config (docs/
                 # distributed.md): torch.compile, SyncBN, DDP option
                 'compile', 'sync_bn', 'find_unused_parameters'}
@@ -117,8 +129,43 @@ def _close(word, candidates):
     return f" (did you mean '{match[0]}'?)" if match else ''
 
 
+def _kind(value):
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, int):
+        return 'an integer'
+    if isinstance(value, float):
+        return 'a number'
+    if isinstance(value, str):
+        return 'a string'
+    return f'a {type(value).__name__}'
+
+
+def check_value_type(key, old, new):
+    """A ``--cfg-options`` value that cannot replace the config's value:
+    a number or boolean replaced by something else (``max_epochs=ten``,
+    ``max_epochs=2.5``, ``lr=fast``). ``None`` may replace anything;
+    strings, lists and dicts may be replaced by anything (``arch=small``
+    replaces an arch dict, ``scale=224`` a pair)."""
+    if new is None or old is None:
+        return
+    if isinstance(old, bool):
+        ok = isinstance(new, bool)
+    elif isinstance(old, int):
+        ok = isinstance(new, int) and not isinstance(new, bool)
+    elif isinstance(old, float):
+        ok = isinstance(new, (int, float)) and not isinstance(new, bool)
+    else:
+        return
+    if not ok:
+        raise CLIError(
+            f'--cfg-options {key}={new!r}: expects {_kind(old)} (the config '
+            f'has {old!r}), got {_kind(new)}; e.g. {key}={old!r}')
+
+
 def check_cfg_options(cfg, options):
-    """Reject ``--cfg-options`` keys that are most likely misspelt.
+    """Reject ``--cfg-options`` keys that are most likely misspelt, and
+    values of the wrong type (:func:`check_value_type`).
 
     A key may add new entries (``model.backbone.drop_path_rate=0.1`` where
     the config does not set it), but
@@ -132,7 +179,7 @@ def check_cfg_options(cfg, options):
     top = cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg
     runner_keys = None
     for key in options:
-        node, walked = top, []
+        node, walked, found = top, [], True
         for part in key.split('.'):
             where = '.'.join(walked)
             if isinstance(node, (list, tuple)):
@@ -161,12 +208,15 @@ def check_cfg_options(cfg, options):
                         raise CLIError(
                             f'--cfg-options {key}: {where!r} has no key '
                             f'{part!r}{hint}')
+                    found = False
                     break  # adding a new entry: nothing more to check
             else:
                 raise CLIError(
                     f'--cfg-options {key}: {where!r} is {node!r}, not a '
                     f'dict, so it has no key {part!r}')
             walked.append(part)
+        if found:
+            check_value_type(key, node, options[key])
 
 
 def merge_cfg_options(cfg, options):
@@ -211,6 +261,8 @@ def build_runner(cfg):
     """``cfg.runner_type`` if the config names one, else mmengine Runner.
 
     ``default_hooks`` entries set to ``None`` are switched off (any name).
+    :class:`~uniformer_mm.engine.hooks.LoadCheckHook` is registered unless
+    the config has it (``load_from`` / ``resume`` must fill the model).
     The fixes of :mod:`uniformer_mm.compat` in effect are written to the
     run's log.
     """
@@ -221,6 +273,9 @@ def build_runner(cfg):
     else:
         from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
+    from uniformer_mm.engine.hooks import LoadCheckHook
+    if not any(isinstance(h, LoadCheckHook) for h in runner.hooks):
+        runner.register_hook(LoadCheckHook())
     applied = import_uniformer_mm().compat.APPLIED
     if applied:
         runner.logger.info(
@@ -238,6 +293,21 @@ def check_config_cli(cfg, mode='train'):
         return check_config(cfg, mode=mode)
     except ConfigCheckError as e:
         raise CLIError(str(e).replace('\n', '\n  ')) from None
+
+
+def add_debug_argument(parser):
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the traceback of errors that are otherwise reported in '
+        'one line (also: UNIFORMER_MM_DEBUG=1)')
+
+
+def run_reporting_errors(prog, debug, fn, *args):
+    """``fn(*args)`` inside :func:`uniformer_mm.engine.errors.cli_errors`:
+    known mistakes end the tool with one line and a non-zero status."""
+    from uniformer_mm.engine.errors import cli_errors
+    with cli_errors(prog, debug=debug):
+        return fn(*args)
 
 
 def set_local_rank(local_rank):
@@ -284,6 +354,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
+    add_debug_argument(parser)
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or
     # --local_rank (older); torchrun sets the LOCAL_RANK variable instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -400,18 +471,22 @@ def merge_args(cfg, args, notes):
 
 def main(argv=None):
     args = parse_args(argv)
+    prog = sys.argv[0] if argv is None else 'train.py'
     notes = []
     try:
         cfg = load_config(args.config)
         cfg = merge_args(cfg, args, notes)
         notes.extend(check_config_cli(cfg))
     except CLIError as e:
-        fail(sys.argv[0] if argv is None else 'train.py', e)
+        fail(prog, e)
 
-    runner = build_runner(cfg)
-    for note in notes:
-        runner.logger.info(note)
-    runner.train()
+    def train():
+        runner = build_runner(cfg)
+        for note in notes:
+            runner.logger.info(note)
+        runner.train()
+
+    run_reporting_errors(prog, args.debug, train)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,8 @@ from mmengine.config import DictAction  # noqa: E402
 
 from uniformer_mm.apis import (class_names, init_model,  # noqa: E402
                                predict_scores, topk_predictions)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 from uniformer_mm.label_maps import LabelMapError  # noqa: E402
 
 
@@ -55,6 +57,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -125,6 +128,11 @@ def write_video(frames, out, fps):
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('visualize_predictions.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     if osp.splitext(args.out)[1].lower() not in ('.gif', '.mp4', '.avi'):
         sys.exit('visualize_predictions.py: error: --out must be a .gif or '
                  '.mp4 file')

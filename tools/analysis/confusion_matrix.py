@@ -2,11 +2,20 @@
 
     python tools/analysis/confusion_matrix.py DUMP.pkl --out cm.png
         [--label-map FILE] [--normalize true|pred|none] [--csv cm.csv]
+        [--allow-unsafe-pickle] [--debug]
 
 The dump is what mmengine's ``DumpResults`` pickles: a list with one dict
 per test sample, the ``to_dict()`` of mmaction2's ``ActionDataSample`` or
 mmpretrain's ``DataSample``; the keys used here are ``pred_score`` (class
-scores, after the head's view fusion) and ``gt_label``.
+scores, after the head's view fusion) and ``gt_label``. It is read without
+``pickle.load``: the restricted reader of
+``uniformer_mm.checkpoint.safe_pickle.load_plain_pickle`` rebuilds only
+containers, numbers, strings, numpy arrays and tensors, and refuses a file
+that names anything else (a pickle that would run code); only
+``--allow-unsafe-pickle`` reads such a file, with full pickle, if you trust
+it. A ``torch.save`` file is read with ``torch.load(weights_only=True)``.
+
+``--label-map`` must have one name per class of the scores.
 
 Printed: top-1 accuracy and mean class accuracy (mmaction2's ``acc/top1``
 and ``acc/mean1``: the predicted class is the highest score), top-5, and the
@@ -34,6 +43,12 @@ def parse_args(argv=None):
         help="colours: rows sum to 1 ('true'), columns ('pred') or counts")
     parser.add_argument('--csv', help='also save the counts as CSV')
     parser.add_argument('--dpi', type=int, default=120)
+    parser.add_argument(
+        '--allow-unsafe-pickle', action='store_true',
+        help='read a dump that the restricted reader refuses with full '
+        'pickle (runs code stored in the file: only for files you trust)')
+    parser.add_argument('--debug', action='store_true',
+                        help='show tracebacks instead of one-line errors')
     return parser.parse_args(argv)
 
 
@@ -43,10 +58,44 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
-def load_dump(path):
-    """``(scores [N, C], labels [N])`` of a DumpResults pickle."""
+def _import_uniformer_mm():
+    """``uniformer_mm``, also from a checkout that is not pip-installed
+    (imported only when needed: the rest of the tool is numpy)."""
+    try:
+        import uniformer_mm  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))))
+        import uniformer_mm  # noqa: F401
+
+
+def read_dump(path, allow_unsafe=False):
+    """The objects of a results dump, read without running code from it
+    (full pickle only with ``allow_unsafe``)."""
+    _import_uniformer_mm()
+    from uniformer_mm.checkpoint.safe_pickle import (RefusedGlobalError,
+                                                     load_plain_pickle)
+    try:
+        return load_plain_pickle(path)
+    except RefusedGlobalError as e:
+        if not allow_unsafe:
+            raise ValueError(
+                f'{path} needs {e.module}.{e.name} to be read, which the '
+                'results reader refuses (a pickle that names it could run '
+                'code); re-create the dump with tools/test.py --dump, or '
+                'pass --allow-unsafe-pickle if you trust the file') from e
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:
+        raise ValueError(f'{path} is not a readable results dump '
+                         f'({type(e).__name__}: {e})') from e
+    print(f'warning: reading {path} with full pickle (--allow-unsafe-pickle)',
+          file=sys.stderr)
     with open(path, 'rb') as f:
-        results = pickle.load(f)
+        return pickle.load(f)
+
+
+def load_dump(path, allow_unsafe=False):
+    """``(scores [N, C], labels [N])`` of a DumpResults pickle."""
+    results = read_dump(path, allow_unsafe)
     if isinstance(results, dict):
         results = [results]
     scores, labels = [], []
@@ -137,21 +186,19 @@ def plot_matrix(matrix, names, out, normalize='true', dpi=120, title=None):
 def read_label_map(path, num_classes):
     """Class names of ``--label-map`` (a file, or a map shipped with the
     package: ``uniformer_mm::label_maps/NAME``), exactly ``num_classes``."""
-    try:
-        from uniformer_mm import label_maps
-    except ImportError:  # a checkout that is not pip-installed
-        sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-            osp.abspath(__file__)))))
-        from uniformer_mm import label_maps
+    _import_uniformer_mm()
+    from uniformer_mm import label_maps
     return label_maps.read_label_map(path, num_classes)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        scores, labels = load_dump(args.dump)
+        scores, labels = load_dump(args.dump, args.allow_unsafe_pickle)
     except (OSError, ValueError) as e:
-        sys.exit(f'confusion_matrix.py: error: {e}')
+        if args.debug:
+            raise
+        sys.exit(f'confusion_matrix.py: error: {" ".join(str(e).split())}')
     num_classes = scores.shape[1]
     if args.label_map:
         try:

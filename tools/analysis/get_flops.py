@@ -33,6 +33,8 @@ from uniformer_mm.analysis.input_shape import infer_view_spec  # noqa: E402
 from uniformer_mm.apis.export import ScoreModel  # noqa: E402
 from uniformer_mm.apis.inference import (build_model, get_task,  # noqa: E402
                                          load_config)
+from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
+                                        cli_errors)
 
 
 def parse_args(argv=None):
@@ -49,6 +51,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, KEY=VALUE with dotted keys')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -93,6 +96,11 @@ def get_flops(cfg, shape=None, params_only=False):
 
 def main(argv=None):
     args = parse_args(argv)
+    with cli_errors('get_flops.py', debug=args.debug):
+        return run(args)
+
+
+def run(args):
     cfg = load_config(args.config, args.cfg_options)
     result = get_flops(cfg, args.shape, args.params_only)
     spec = result['spec']

@@ -5,9 +5,10 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
-Inputs are run through the config's own test pipeline
-(``test_dataloader.dataset.pipeline``, or ``test_pipeline``), with its loading
-steps replaced to suit the input:
+Inputs are run through the test pipeline ``tools/test.py`` would use
+(:func:`test_pipeline_cfg`: ``test_dataloader.dataset.pipeline``, else the
+top-level ``test_pipeline``), with its loading steps replaced to suit the
+input:
 
 * a video file (anything decord reads): ``VideoInit`` + ``VideoDecode``
   around the config's frame sampling;
@@ -37,7 +38,6 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 
 from ..label_maps import LabelMapError, read_label_map
 
@@ -48,7 +48,7 @@ __all__ = [
     'inference_model', 'load_label_map', 'config_class_names', 'class_names',
     'extract_clip_feature',
     'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
-    'scores_of_inputs'
+    'scores_of_inputs', 'load_weights', 'check_model_config'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -182,6 +182,21 @@ def _import_models():
             pass
 
 
+def check_model_config(cfg: Config) -> None:
+    """Unknown types and arguments of ``cfg.model`` as one-line errors
+    (:func:`uniformer_mm.engine.config_checks.check_types`), before it is
+    built.
+
+    Raises:
+        ConfigCheckError: one line per problem, with a "did you mean".
+    """
+    from ..engine.config_checks import ConfigCheckError, check_types
+    errors = []
+    check_types(cfg, errors, model_only=True)
+    if errors:
+        raise ConfigCheckError('\n'.join(errors))
+
+
 def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     """Build ``cfg.model`` from the task's registry, without pretrained
     backbone weights, without ``init_weights`` (parameters keep the
@@ -191,6 +206,7 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     the ``meta`` device)."""
     _import_models()
     task = task or get_task(cfg)
+    check_model_config(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
     preprocessor = model_cfg.get('data_preprocessor')
@@ -203,18 +219,25 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               min_loaded_fraction: Optional[float] = None) -> nn.Module:
     """Build a recognizer (mmaction2) or classifier (mmpretrain) for
     inference.
 
     Args:
         config: config file or :class:`Config`.
-        checkpoint: checkpoint file (or URL) loaded with mmengine's
-            ``load_checkpoint`` (``torch.load`` with ``weights_only``); None:
-            random initialisation (``init_weights``; pretrained backbone
-            weights named by the config are *not* loaded).
+        checkpoint: checkpoint file (or URL), read safely (weights only, any
+            supported format, see :mod:`uniformer_mm.checkpoint.loader`);
+            None: random initialisation (``init_weights``; pretrained
+            backbone weights named by the config are *not* loaded).
         device: where the model goes.
         cfg_options: dotted-key overrides merged into the config.
+        min_loaded_fraction: the checkpoint must fill at least this
+            fraction of the model's parameters, else
+            :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+            (one line: tensors matched, the arch the checkpoint fits).
+            Default: the config's ``min_loaded_fraction``, else
+            ``$UNIFORMER_MM_MIN_LOADED``, else 0.5; 0 switches it off.
 
     Returns:
         The model in eval mode, with ``model.cfg`` (the config) and
@@ -230,8 +253,9 @@ def init_model(config: Union[str, Path, Config],
         with _scope(task), _quiet_logger():
             model.init_weights()
     else:
-        ckpt = load_checkpoint(model, str(checkpoint), map_location='cpu',
-                               logger='current')
+        ckpt = load_weights(model, str(checkpoint), min_loaded_fraction
+                               if min_loaded_fraction is not None else
+                               cfg.get('min_loaded_fraction'))
         meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
         if isinstance(meta, dict) and meta.get('dataset_meta'):
             model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
@@ -246,6 +270,31 @@ def init_model(config: Union[str, Path, Config],
     model.to(device)
     model.eval()
     return model
+
+
+def load_weights(model: nn.Module, checkpoint: str,
+                 min_loaded_fraction: Optional[float] = None) -> dict:
+    """Load a checkpoint into a model as mmengine's ``load_checkpoint``
+    does (non-strict, ``module.`` prefixes removed), after checking that it
+    fills at least ``min_loaded_fraction`` of the model
+    (:func:`~uniformer_mm.checkpoint.coverage.check_checkpoint_for_model`).
+
+    Returns the loaded checkpoint.
+    """
+    from mmengine.runner.checkpoint import (_load_checkpoint,
+                                            _load_checkpoint_to_model)
+
+    from ..checkpoint.coverage import check_checkpoint_for_model
+    from ..checkpoint.io import CheckpointError
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(
+            f'{checkpoint} holds a {type(ckpt).__name__}, not a state dict',
+            'Give a checkpoint saved by tools/train.py or torch.save')
+    check_checkpoint_for_model(model, ckpt, checkpoint,
+                               min_fraction=min_loaded_fraction)
+    _load_checkpoint_to_model(model, ckpt, strict=False, logger='current')
+    return ckpt
 
 
 @contextlib.contextmanager

@@ -10,6 +10,9 @@
 * :mod:`.head` -- classifier rows: label-map re-ordering, channel maps
   (K710 -> K400/600/700), slicing, dropping;
 * :mod:`.arch` -- architecture inference and the head_dim check;
+* :mod:`.convert` -- file conversion (:func:`convert_file`, what
+  ``tools/convert_checkpoint.py`` runs), to ours, mmaction2 or the official
+  layouts;
 * :mod:`.loader` -- config-level loading (backbone ``init_cfg``
   ``Pretrained``, ``load_from=PATH``, ``load_from='uniformer://PATH'``);
 * :mod:`.clip`, :mod:`.mmaction_v2` -- CLIP and mmaction2 V2 mappings.
@@ -25,12 +28,13 @@ from .formats import (FORMATS, OFFICIAL_FORMATS, ConvertResult,  # noqa: I001
                       convert_v1_light, convert_v1_mmaction, convert_v1_tl,
                       convert_v1_video, convert_v2_mmaction,
                       convert_v2_official, detect_format, to_mmaction,
-                      unwrap)
+                      to_official, unwrap)
 from .inflate import inflate_average, inflate_state_dict, inflate_v1, inflate_v2
 from .head import (drop_head, read_channel_map, read_label_map,
                    remap_by_label_maps, select_rows, slice_rows)
 from .arch import HeadDimMismatchError, check_head_dim, head_dim_from_filename
 from .loader import load_pretrained_backbone, register_loaders
+from .convert import convert_file
 
 register_loaders()
 
@@ -40,7 +44,8 @@ __all__ = [
     'OFFICIAL_FORMATS', 'ConvertResult', 'convert_checkpoint', 'convert_clip',
     'convert_v1_image', 'convert_v1_light', 'convert_v1_mmaction',
     'convert_v1_tl', 'convert_v1_video', 'convert_v2_mmaction',
-    'convert_v2_official', 'detect_format', 'to_mmaction', 'unwrap',
+    'convert_v2_official', 'detect_format', 'to_mmaction', 'to_official',
+    'unwrap', 'convert_file',
     'inflate_average', 'inflate_state_dict', 'inflate_v1', 'inflate_v2',
     'drop_head', 'read_channel_map', 'read_label_map', 'remap_by_label_maps',
     'select_rows', 'slice_rows', 'HeadDimMismatchError', 'check_head_dim',

@@ -178,16 +178,85 @@ def describe_v2(s: Mapping) -> str:
     return ', '.join(parts)
 
 
-def describe_checkpoint(sd: Mapping, head_dim: Optional[int] = None) -> str:
-    """What backbone config would fit a state dict of our layout."""
-    v1 = v1_arch_from_keys(sd)
+def describe_checkpoint(sd: Mapping, head_dim: Optional[int] = None,
+                        prefix: str = 'backbone.') -> str:
+    """What backbone config would fit a state dict of our layout (backbone
+    keys under ``prefix``)."""
+    v1 = v1_arch_from_keys(sd, prefix)
     if v1 is not None:
         kind = 'UniFormerVideo' if v1['dims'] == 3 else 'UniFormer'
         return f'{kind} with {describe_v1(v1, head_dim)}'
-    v2 = v2_arch_from_keys(sd)
+    v2 = v2_arch_from_keys(sd, prefix)
     if v2 is not None:
         return f'UniFormerV2Video with {describe_v2(v2)}'
     return 'an unknown backbone'
+
+
+def _clip_arch(sd: Mapping, prefix: str = 'backbone.') -> str:
+    s = v2_arch_from_keys(sd, prefix)
+    arch = {(768, 12, 16, 224): 'vit-b16', (1024, 24, 14, 224): 'vit-l14',
+            (1024, 24, 14, 336): 'vit-l14-336'}.get(
+                (s['width'], s['layers'], s['patch_size'],
+                 s['input_resolution'])) if s else None
+    if s is None:
+        return 'a CLIP image encoder'
+    shape = (f"width {s['width']}, {s['layers']} layers, patch "
+             f"{s['patch_size']}, {s['input_resolution']} px")
+    return (f"a CLIP image encoder for UniFormerV2Video arch={arch!r} "
+            f'({shape})' if arch else
+            f'a CLIP image encoder ({shape}) for UniFormerV2Video '
+            f"arch=dict(width={s['width']}, layers={s['layers']}, "
+            f"patch_size={s['patch_size']}, "
+            f"input_resolution={s['input_resolution']}, ...)")
+
+
+def _classes(sd: Mapping) -> str:
+    from .head import classifier_keys
+    rows = sorted({int(sd[k].shape[0]) for k in classifier_keys(sd)
+                   if k.endswith('.weight')})
+    return f', {rows[0]}-class head' if len(rows) == 1 else ''
+
+
+def describe_state_dict(ckpt) -> str:
+    """What model a checkpoint looks like it fits, from its keys and
+    shapes: a state dict of our layout (full model or bare backbone), or a
+    file of any supported format (converted first), or a CLIP encoder.
+
+    E.g. ``"UniFormerVideo with arch='small' (depths=[3, 4, 8, 3], ...),
+    400-class head"``.
+    """
+    sd = ckpt
+    if isinstance(sd, Mapping) and not any(
+            hasattr(v, 'shape') for v in sd.values()):
+        for key in ('state_dict', 'model', 'model_state', 'module'):
+            if isinstance(sd.get(key), Mapping):
+                sd = sd[key]
+                break
+    if not isinstance(sd, Mapping):
+        return 'no state dict'
+    sd = {k: v for k, v in sd.items() if hasattr(v, 'shape')}
+    for prefix in ('backbone.', ''):
+        if v1_arch_from_keys(sd, prefix) is not None or \
+                (v2_arch_from_keys(sd, prefix) is not None
+                 and any('.lmhra' in k or 'transformer.dec.' in k
+                         for k in sd)):
+            return describe_checkpoint(sd, prefix=prefix) + _classes(sd)
+    from .formats import convert_checkpoint, detect_format
+    from .io import CheckpointError
+    try:
+        fmt = detect_format(sd)
+        converted = convert_checkpoint(sd, src_format=fmt).state_dict
+    except (CheckpointError, KeyError, ValueError, RuntimeError):
+        fmt, converted = None, None
+    if fmt == 'clip':
+        return _clip_arch(converted)
+    if converted is not None and fmt != 'ours':
+        desc = describe_checkpoint(converted)
+        if desc != 'an unknown backbone':
+            return f'{desc}{_classes(converted)} ({fmt} file)'
+    keys = list(sd)[:3]
+    return (f'no UniFormer backbone ({len(sd)} tensors, e.g. '
+            f"{', '.join(keys)})" if keys else 'no tensors')
 
 
 # ---------------------------------------------------------------------------
@@ -291,5 +360,5 @@ def check_head_dim(backbone, ckpt_head_dim: Optional[int], how: str,
 __all__ = ['HeadDimMismatchError', 'head_dim_check_enabled',
            'v1_arch_from_keys', 'v1_arch_names', 'describe_v1',
            'head_dim_from_filename', 'v2_arch_from_keys', 'describe_v2',
-           'describe_checkpoint', 'find_backbone', 'arch_meta',
+           'describe_checkpoint', 'describe_state_dict', 'find_backbone', 'arch_meta',
            'checkpoint_head_dim', 'check_head_dim', 'HEAD_DIM_ENV']

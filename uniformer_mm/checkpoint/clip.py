@@ -5,7 +5,9 @@ ViT-L/14@336px). Two file forms are met in practice:
 
 * the OpenAI release itself, a TorchScript archive (``ViT-B-16.pt``) whose
   ``state_dict()`` holds the whole CLIP model; the image encoder's keys start
-  with ``visual.``;
+  with ``visual.``. Its tensors are read without running the TorchScript
+  code it carries (:mod:`.safe_pickle`, through
+  :func:`~uniformer_mm.checkpoint.io.load_checkpoint_file`);
 * an extracted image encoder (what UniFormerV2's ``extract_clip`` notebook and
   mmaction2's ``clipVisualEncoder`` files contain): a plain state dict
   without the ``visual.`` prefix, sometimes wrapped as ``{'state_dict': ...}``
@@ -20,12 +22,13 @@ centre frame and zeros elsewhere (UniFormerV2's ``inflate_weight(center=True)``)
 and, if asked, resize the spatial position embedding to another grid.
 """
 import math
-import zipfile
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+
+from .io import CheckpointError, load_checkpoint_file
 
 #: Keys of the CLIP image encoder that UniFormerV2 does not use.
 CLIP_UNUSED_KEYS = ('proj', 'ln_post.weight', 'ln_post.bias')
@@ -33,28 +36,16 @@ CLIP_UNUSED_KEYS = ('proj', 'ln_post.weight', 'ln_post.bias')
 _WRAPPER_KEYS = ('state_dict', 'model', 'model_state', 'module')
 
 
-def _is_torchscript_archive(path: str) -> bool:
-    """TorchScript archives are zip files with a ``code/`` folder."""
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-    return any(
-        name.split('/')[1:2] == ['code'] or name.endswith('/constants.pkl')
-        for name in names)
-
-
 def read_clip_checkpoint(path: str) -> 'OrderedDict[str, torch.Tensor]':
     """Read a CLIP checkpoint (TorchScript archive or pickled state dict).
 
     Returns a flat ``{name: tensor}`` dict on the CPU, with wrappers such as
     ``{'state_dict': ...}`` removed. Keys keep whatever prefix the file has.
+    Reading is safe (:func:`~uniformer_mm.checkpoint.io.load_checkpoint_file`:
+    weights only, no code of a TorchScript archive is run); its one-line
+    errors name the file.
     """
-    if _is_torchscript_archive(path):
-        module = torch.jit.load(path, map_location='cpu')
-        state_dict = module.state_dict()
-    else:
-        state_dict = torch.load(path, map_location='cpu', weights_only=True)
+    state_dict = load_checkpoint_file(path, map_location='cpu')
     # unwrap {'state_dict': {...}} / {'model': {...}} containers
     while isinstance(state_dict, dict):
         inner = [k for k in _WRAPPER_KEYS
@@ -63,8 +54,10 @@ def read_clip_checkpoint(path: str) -> 'OrderedDict[str, torch.Tensor]':
             break
         state_dict = state_dict[inner[0]]
     if not isinstance(state_dict, dict):
-        raise TypeError(f'{path} does not hold a state dict '
-                        f'(got {type(state_dict).__name__})')
+        raise CheckpointError(
+            f'{path} does not hold a state dict (got '
+            f'{type(state_dict).__name__})',
+            'Give the CLIP release (.pt) or an extracted image encoder')
     return OrderedDict((k, v.detach().float().cpu() if v.is_floating_point()
                         else v.detach().cpu())
                        for k, v in state_dict.items() if torch.is_tensor(v))

@@ -122,6 +122,7 @@ class ConvertResult:
     source_format: str
     meta: dict = field(default_factory=dict)  # meta of the source file
     notes: List[str] = field(default_factory=list)
+    container: Optional[str] = None  # 'model', 'model_state', ... / None
 
 
 def unwrap(ckpt, use_ema: bool = False) -> Unwrapped:
@@ -470,7 +471,7 @@ def convert_checkpoint(ckpt, src_format: Optional[str] = None,
     if u.container:
         notes.append(f'unwrapped {u.container!r}' +
                      (' (EMA weights)' if use_ema else ''))
-    return ConvertResult(sd, fmt, u.meta, notes)
+    return ConvertResult(sd, fmt, u.meta, notes, u.container)
 
 
 # ---------------------------------------------------------------------------
@@ -508,6 +509,131 @@ def to_mmaction(sd) -> 'OrderedDict[str, torch.Tensor]':
     return out
 
 
+# ---------------------------------------------------------------------------
+# reverse: ours -> the official layouts and containers
+# ---------------------------------------------------------------------------
+#: Official family -> the container its code base saves and loads:
+#: DeiT ``main.py`` (V1 image, light image) ``{'model': sd}``, timm's
+#: CheckpointSaver (token labeling) ``{'state_dict': sd}``, SlowFast
+#: ``checkpoint_amp.save_checkpoint`` (V1 video, light video)
+#: ``{'model_state': sd}``; UniFormerV2 releases are the raw state dict
+#: (``UNIFORMERV2.PRETRAIN`` indexes it directly, and its SlowFast
+#: ``load_checkpoint`` takes a raw dict as well as ``{'model_state': sd}``).
+OFFICIAL_CONTAINERS = OrderedDict([
+    ('v1_image', 'model'),
+    ('v1_tl', 'state_dict'),
+    ('v1_light_image', 'model'),
+    ('v1_video', 'model_state'),
+    ('v1_light_video', 'model_state'),
+    ('v2_official', None),
+])
+#: Containers that :func:`to_official` may be asked for (None: raw).
+CONTAINER_CHOICES = ('model', 'state_dict', 'model_state', None)
+
+
+def official_family(sd) -> str:
+    """The official family of a state dict in our layout: a key of
+    :data:`OFFICIAL_CONTAINERS`.
+
+    Raises:
+        CheckpointError: not a UniFormer classification model (e.g. a
+            dense-prediction model, whose official layouts are ours).
+    """
+    keys = list(sd)
+    if 'backbone.class_embedding' in sd or _has(keys, 'backbone.transformer.'):
+        return 'v2_official'
+    if not (_has(keys, 'backbone.patch_embed1.')
+            and _has(keys, 'backbone.blocks1.')):
+        raise CheckpointError(
+            'not a UniFormer / UniFormerV2 classifier in our layout (no '
+            'backbone.patch_embed1 / backbone.class_embedding)',
+            'Convert a classification model (dense-prediction models keep '
+            'the official names already)')
+    if _has(keys, 'backbone.norm4.') and not _has(keys, 'backbone.norm.'):
+        raise CheckpointError(
+            'a dense-prediction backbone (norm1..4): its official detection '
+            '/ segmentation / pose files use these names already',
+            'Use the file as it is')
+    video = _v1_is_video(sd, 'backbone.')
+    if 'backbone.cls_token' in sd or _has(keys, 'head.fc_cls_token.') or \
+            _has(keys, 'cls_head.fc_cls_token.'):
+        return 'v1_light_video' if video else 'v1_light_image'
+    if _has(keys, 'head.fc_aux.'):
+        return 'v1_tl'
+    return 'v1_video' if video else 'v1_image'
+
+
+def _reverse_v1(sd):
+    pairs = [(new, old) for heads in V1_HEADS.values()
+             for old, new in heads.items()]
+    pairs.append(('head.fc_aux.', 'aux_head.'))
+    out = OrderedDict()
+    for key, value in sd.items():
+        if key.startswith(_DATA_PREPROCESSOR):
+            continue
+        if key.startswith('backbone.'):
+            out[key[len('backbone.'):]] = value
+            continue
+        for ours, official in pairs:
+            if key.startswith(ours):
+                out[official + key[len(ours):]] = value
+                break
+        else:
+            raise CheckpointError(
+                f'{key} has no place in the official UniFormer layout',
+                'Export a model of our configs (backbone + classifier)')
+    return out
+
+
+def _reverse_v2(sd):
+    out = OrderedDict()
+    for key, value in sd.items():
+        if key.startswith(_DATA_PREPROCESSOR):
+            continue
+        if key.startswith('backbone.transformer.norm.'):
+            key = 'backbone.transformer.proj.0.' + key.split('.', 3)[-1]
+        elif key.startswith('cls_head.fc_cls.'):
+            key = 'backbone.transformer.proj.2.' + key.split('.', 2)[-1]
+        elif not key.startswith('backbone.'):
+            raise CheckpointError(
+                f'{key} has no place in the official UniFormerV2 layout',
+                'Export a model of our configs (UniFormerV2Video + '
+                'UniFormerV2Head)')
+        out[key] = value
+    return out
+
+
+def to_official(sd, container: Optional[str] = 'auto'):
+    """Our state dict -> the official layout and container of its family.
+
+    The inverse of the official filters (:func:`convert_v1_image`,
+    :func:`convert_v1_tl`, :func:`convert_v1_light`,
+    :func:`convert_v1_video`, :func:`convert_v2_official`): official ->
+    ours -> official gives back the same keys, in the same order, with the
+    same tensors.
+
+    Args:
+        sd: a flat state dict of our layout (``data_preprocessor`` buffers
+            are dropped).
+        container: ``'auto'`` (the family's, :data:`OFFICIAL_CONTAINERS`),
+            or one of ``'model'``, ``'state_dict'``, ``'model_state'``,
+            ``None`` (the raw state dict).
+
+    Returns:
+        ``(checkpoint, family)``: what to ``torch.save`` and the family
+        name (a key of :data:`OFFICIAL_CONTAINERS`).
+    """
+    family = official_family(sd)
+    flat = _reverse_v2(sd) if family == 'v2_official' else _reverse_v1(sd)
+    if container == 'auto':
+        container = OFFICIAL_CONTAINERS[family]
+    if container not in CONTAINER_CHOICES:
+        raise CheckpointError(f'unknown container {container!r}',
+                              "Use 'model', 'state_dict', 'model_state' or "
+                              'None (raw)')
+    return (flat if container is None else {container: flat}), family
+
+
 def head_layout(sd) -> Tuple[str, List[str]]:
     """``('mmpretrain'|'mmaction'|'none', classifier keys)`` of our layout."""
     keys = [k for k in sd if k.startswith(('head.', 'cls_head.'))]
@@ -524,5 +650,6 @@ __all__ = [
     'convert_v1_mmaction', 'convert_v2_official', 'convert_v2_mmaction',
     'convert_clip', 'convert_ours', 'CONVERTERS', 'to_mmaction',
     'head_layout', 'DENSE_FORMATS', 'convert_v1_det', 'convert_v1_seg',
-    'convert_v1_pose', 'POSE_UNUSED_NORMS'
+    'convert_v1_pose', 'POSE_UNUSED_NORMS', 'OFFICIAL_CONTAINERS',
+    'official_family', 'to_official'
 ]

@@ -7,21 +7,27 @@
   ``tools/convert_checkpoint.py`` or ``UNIFORMER_MM_ALLOW_UNSAFE_PICKLE=1``
   for the config-level loader); only with the opt-in is it loaded with
   ``weights_only=False``, and the reason is printed. TorchScript archives
-  (the OpenAI CLIP release) are read with ``torch.jit.load`` and return their
-  state dict. A truncated or corrupt file raises a one-line
-  :class:`CorruptCheckpointError`.
+  (the OpenAI CLIP release) return their state dict, read by
+  :func:`~uniformer_mm.checkpoint.safe_pickle.read_torchscript_state_dict`
+  without running any code of the archive; one whose pickle needs more
+  than tensors is refused the same way (``torch.jit.load``, which runs the
+  archive's code, only with the opt-in). A truncated or corrupt file raises
+  a one-line :class:`CorruptCheckpointError`.
 * :func:`save_checkpoint_atomic` writes to a temporary file in the target
   directory and renames it into place, so a failure never leaves a partial
   file behind.
 """
 import argparse
 import os
+import pickle
 import re
 import sys
 import tempfile
 import zipfile
 
 import torch
+
+from .safe_pickle import RefusedGlobalError, read_torchscript_state_dict
 
 #: Environment variable that opts into unsafe (full pickle) loading where no
 #: argument can be passed (``load_from`` / ``init_cfg`` of a config).
@@ -65,7 +71,8 @@ def _env_flag(name: str) -> bool:
 
 
 def is_torchscript_archive(path: str) -> bool:
-    """TorchScript archives are zip files with a ``code/`` folder."""
+    """TorchScript archives are zip files with a ``code/`` folder (and a
+    ``constants.pkl``); ``torch.save`` zips have neither."""
     try:
         if not zipfile.is_zipfile(path):
             return False
@@ -73,7 +80,49 @@ def is_torchscript_archive(path: str) -> bool:
             names = zf.namelist()
     except (OSError, zipfile.BadZipFile):
         return False
-    return any(name.split('/')[1:2] == ['code'] for name in names)
+    return any(
+        name.split('/')[1:2] == ['code'] or name.endswith('/constants.pkl')
+        for name in names)
+
+
+def _unsafe_fix(loader: str) -> str:
+    return (f'If you trust the file, pass --allow-unsafe-pickle '
+            f'(tools/convert_checkpoint.py), allow_unsafe=True (Python) or '
+            f'set {UNSAFE_ENV}=1 (configs) to load it with {loader}, which '
+            'can run code stored in the file')
+
+
+def _read_torchscript(path, allow_unsafe, map_location):
+    """The state dict of a TorchScript archive, read without running its
+    code; ``torch.jit.load`` only with the opt-in, for an archive whose
+    pickle needs more than tensors."""
+    try:
+        return dict(read_torchscript_state_dict(path, map_location))
+    except RefusedGlobalError as e:
+        if not allow_unsafe:
+            raise UnsafePickleError(
+                f'{path} is a TorchScript archive whose data.pkl needs '
+                f'{e.module}.{e.name}, which the tensor-only reader refuses '
+                '(it runs no code from the file)',
+                _unsafe_fix('torch.jit.load')) from e
+        reason = f'its data.pkl needs {e.module}.{e.name}'
+    except (ValueError, KeyError, EOFError, pickle.UnpicklingError,
+            zipfile.BadZipFile, OSError, RuntimeError) as e:
+        raise CorruptCheckpointError(
+            f'cannot read TorchScript archive {path} '
+            f'({type(e).__name__}: {_one_line(e)[:200]})',
+            'Re-download the file; it looks truncated or corrupt') from e
+    print(f'warning: loading {path} with torch.jit.load (runs code stored '
+          f'in the file) because the safe reader refused it: {reason}',
+          file=sys.stderr)
+    try:
+        module = torch.jit.load(path, map_location=map_location)
+    except Exception as e:  # noqa: BLE001
+        raise CorruptCheckpointError(
+            f'cannot read TorchScript archive {path} '
+            f'({_one_line(e)[:200]})',
+            'Re-download the file; it looks truncated or corrupt') from e
+    return dict(module.state_dict())
 
 
 def _weights_only_reason(err: BaseException) -> str:
@@ -82,7 +131,8 @@ def _weights_only_reason(err: BaseException) -> str:
     if 'Weights only load failed' not in text:
         return ''
     match = re.search(r'WeightsUnpickler error: (.*?)(?: Please use|\. |$)',
-                      text)
+                      text) or re.search(
+                          r'Trying to load (unsupported GLOBAL [\w.]+)', text)
     reason = match.group(1) if match else 'unsupported content'
     return reason.rstrip('.')
 
@@ -100,12 +150,13 @@ def load_checkpoint_file(path: str, allow_unsafe: bool = None,
 
     Returns:
         What the file holds (usually a dict); for a TorchScript archive its
-        ``state_dict()``.
+        ``state_dict()`` (read without running the archive's code).
 
     Raises:
         FileNotFoundError: No such file.
-        UnsafePickleError: The file needs full pickle and ``allow_unsafe``
-            is off.
+        UnsafePickleError: The file needs full pickle (or, for a
+            TorchScript archive, more than tensors) and ``allow_unsafe`` is
+            off.
         CorruptCheckpointError: Truncated, corrupt or not a checkpoint.
     """
     path = os.path.expanduser(str(path))
@@ -114,14 +165,7 @@ def load_checkpoint_file(path: str, allow_unsafe: bool = None,
     if allow_unsafe is None:
         allow_unsafe = _env_flag(UNSAFE_ENV)
     if is_torchscript_archive(path):
-        try:
-            module = torch.jit.load(path, map_location=map_location)
-        except Exception as e:
-            raise CorruptCheckpointError(
-                f'cannot read TorchScript archive {path} '
-                f'({_one_line(e)[:200]})',
-                'Re-download the file; it looks truncated or corrupt') from e
-        return dict(module.state_dict())
+        return _read_torchscript(path, allow_unsafe, map_location)
     try:
         with torch.serialization.safe_globals(EXTRA_SAFE_GLOBALS):
             return torch.load(path, map_location=map_location,
@@ -138,9 +182,7 @@ def load_checkpoint_file(path: str, allow_unsafe: bool = None,
             raise UnsafePickleError(
                 f'{path} is a legacy pickle that the safe loader '
                 f'(torch.load(weights_only=True)) refuses: {reason}',
-                'If you trust the file, pass --allow-unsafe-pickle '
-                '(tools/convert_checkpoint.py), allow_unsafe=True (Python) or '
-                f'set {UNSAFE_ENV}=1 (configs)') from e
+                _unsafe_fix('torch.load(weights_only=False)')) from e
     print(f'warning: loading {path} with weights_only=False (full pickle, '
           f'can run code) because the safe loader refused it: {reason}',
           file=sys.stderr)

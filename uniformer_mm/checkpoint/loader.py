@@ -23,6 +23,20 @@ gets through ``custom_imports``):
     Explicit: converts any supported format (CLIP too), and fails with a
     one-line error on an unknown one.
 
+``load_from='uniformer://NAME'``
+    A model of the model index (``uniformer_mm.list_models()``;
+    ``NAME@SOURCE`` picks the source): its released checkpoint, downloaded,
+    verified, converted and cached by :func:`uniformer_mm.apis.hub.
+    fetch_checkpoint` (a file of that name in the working directory wins).
+
+``load_from='https://...'`` (and ``http://``, for any of the above)
+    mmengine's URL loader ends in ``torch.hub.load_state_dict_from_url``,
+    which unpickles with ``weights_only=False``: a downloaded file could run
+    code. :func:`load_from_url` downloads into the same cache
+    (``$TORCH_HOME/hub/checkpoints``, rank 0 first) and reads the file with
+    :func:`~uniformer_mm.checkpoint.io.load_checkpoint_file` like a local
+    one.
+
 Head layout of converted official V1 files follows their kind: image files
 get mmpretrain's (``head.fc``), video files mmaction2's (``cls_head.fc_cls``).
 ``load_from`` loads non-strictly (mmengine): check its log for missing keys.
@@ -37,7 +51,8 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .arch import (arch_meta, check_head_dim, checkpoint_head_dim,
-                   head_dim_check_enabled)
+                   describe_state_dict, head_dim_check_enabled)
+from .coverage import check_load_coverage
 from .formats import OFFICIAL_FORMATS, convert_checkpoint, detect_format
 from .inflate import inflate_v1, inflate_v2
 from .io import CheckpointError, load_checkpoint_file
@@ -45,11 +60,36 @@ from .io import CheckpointError, load_checkpoint_file
 SCHEME = 'uniformer://'
 
 
+def resolve_scheme_path(path: str) -> str:
+    """The local file of ``uniformer://PATH`` / ``uniformer://NAME``
+    (fetched from the model hub for a NAME); other paths unchanged.
+
+    Raises:
+        CheckpointError: neither an existing file nor a model name (one
+            line).
+    """
+    if not path.startswith(SCHEME):
+        return path
+    rest = osp.expanduser(path[len(SCHEME):])
+    if osp.isfile(rest) or '://' in rest:
+        return rest
+    from ..apis.hub import fetch_checkpoint, is_model_name
+    if is_model_name(rest):
+        return fetch_checkpoint(rest)
+    if osp.sep in rest or osp.splitext(rest)[1] in ('.pth', '.pt', '.pyth',
+                                                    '.ckpt', '.bin'):
+        raise FileNotFoundError(f'{rest} can not be found.')
+    raise CheckpointError(
+        f'{path}: no file {rest!r} and no model of that name in the model '
+        'index', 'Give an existing checkpoint file or a name that '
+        'uniformer_mm.list_models() lists')
+
+
 def read_checkpoint(path: str, allow_unsafe=None, map_location='cpu'):
     """A local file with :func:`load_checkpoint_file`; URLs and other
-    schemes through mmengine's loaders."""
-    if path.startswith(SCHEME):
-        path = path[len(SCHEME):]
+    schemes through mmengine's loaders; ``uniformer://NAME`` through the
+    model hub."""
+    path = resolve_scheme_path(path)
     if '://' in path and not osp.isfile(path):
         return CheckpointLoader.load_checkpoint(path, map_location)
     return load_checkpoint_file(path, allow_unsafe=allow_unsafe,
@@ -113,10 +153,36 @@ def load_from_local_uniformer(filename, map_location):
 
 
 def load_from_uniformer_scheme(filename, map_location):
-    """``uniformer://PATH``: convert any supported format."""
-    path = osp.expanduser(filename[len(SCHEME):])
+    """``uniformer://PATH``: convert any supported format;
+    ``uniformer://NAME``: the released checkpoint of a model of the index.
+    """
+    path = resolve_scheme_path(filename)
     ckpt = read_checkpoint(path, map_location=map_location)
     return convert_for_loading(ckpt, path, explicit=True)
+
+
+def load_from_url(filename, map_location):
+    """``http(s)://`` checkpoints: downloaded into torch's hub cache (rank 0
+    first, as mmengine does), then read safely like a local file."""
+    import os
+    from urllib.parse import urlparse
+
+    import torch
+    from mmengine.dist import get_dist_info
+    from torch.hub import download_url_to_file, get_dir
+    name = osp.basename(urlparse(filename).path) or 'checkpoint.pth'
+    cache = osp.join(get_dir(), 'checkpoints')
+    cached = osp.join(cache, name)
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.isfile(cached):
+        os.makedirs(cache, exist_ok=True)
+        print_log(f'uniformer_mm: downloading {filename} to {cached}',
+                  logger='current')
+        download_url_to_file(filename, cached, progress=False)
+    if world_size > 1:
+        torch.distributed.barrier()
+    ckpt = load_checkpoint_file(cached, map_location=map_location)
+    return convert_for_loading(ckpt, cached, explicit=False)
 
 
 def register_loaders():
@@ -128,6 +194,10 @@ def register_loaders():
     if schemes.get(SCHEME) is not load_from_uniformer_scheme:
         CheckpointLoader.register_scheme(SCHEME, load_from_uniformer_scheme,
                                          force=True)
+    for prefix in ('http://', 'https://'):
+        if schemes.get(prefix) is not load_from_url:
+            CheckpointLoader.register_scheme(prefix, load_from_url,
+                                             force=True)
 
 
 # ---------------------------------------------------------------------------
@@ -143,7 +213,8 @@ def backbone_state_dict(state_dict, prefix='backbone.'):
 
 
 def load_pretrained_backbone(backbone, checkpoint, prefix=None,
-                             map_location='cpu', logger='current'):
+                             map_location='cpu', logger='current',
+                             min_fraction=None):
     """Initialise a UniFormer (V1 or V2) backbone from a checkpoint of any
     supported format.
 
@@ -153,6 +224,12 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
             already loaded checkpoint.
         prefix (str, optional): prefix of the backbone keys in our layout
             (default ``'backbone.'``).
+        min_fraction (float, optional): the checkpoint must fill at least
+            this fraction of the backbone's parameters, else
+            :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+            (default: :func:`~uniformer_mm.checkpoint.coverage.min_loaded_fraction`;
+            0 switches the check off). A CLIP file is measured against the
+            ViT part of a UniFormerV2 backbone.
 
     Returns:
         ``torch.nn.modules.module._IncompatibleKeys`` of the load.
@@ -179,6 +256,14 @@ def load_pretrained_backbone(backbone, checkpoint, prefix=None,
     target = backbone.state_dict()
     v2 = hasattr(backbone, 'class_embedding')
     sd, report = (inflate_v2 if v2 else inflate_v1)(sd, target)
+    # CLIP provides the ViT part of a UniFormerV2 backbone only
+    expected = backbone.vit_state_keys() if fmt == 'clip' and hasattr(
+        backbone, 'vit_state_keys') else None
+    check_load_coverage(
+        target, sd, source, f'the {type(backbone).__name__} backbone',
+        expected=expected, min_fraction=min_fraction, logger=logger,
+        checkpoint_desc=describe_state_dict(result.state_dict),
+        target_desc=describe_state_dict(target))
     incompatible = backbone.load_state_dict(sd, strict=False)
     missing = [k for k in incompatible.missing_keys
                if not k.endswith('num_batches_tracked')]
@@ -221,7 +306,8 @@ def check_arch_metadata(module, local_metadata, prefix, state_dict):
     check_head_dim(module, info.get('head_dim'), how, source)
 
 
-__all__ = ['SCHEME', 'read_checkpoint', 'convert_for_loading',
-           'load_from_local_uniformer', 'load_from_uniformer_scheme',
-           'register_loaders', 'load_pretrained_backbone',
+__all__ = ['SCHEME', 'resolve_scheme_path', 'read_checkpoint',
+           'convert_for_loading', 'load_from_local_uniformer',
+           'load_from_uniformer_scheme', 'load_from_url', 'register_loaders',
+           'load_pretrained_backbone',
            'backbone_state_dict', 'record_arch_hook', 'check_arch_metadata']

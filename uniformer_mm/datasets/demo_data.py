@@ -196,8 +196,9 @@ def _write_mp4(path, frames, fps):
 # idempotent, concurrency-safe generation
 # --------------------------------------------------------------------------
 @contextlib.contextmanager
-def _lock(root):
-    """Exclusive lock on ``<parent>/.<name>.lock`` (no-op without fcntl)."""
+def file_lock(root):
+    """Exclusive lock on ``<parent>/.<name>.lock`` (no-op without fcntl):
+    processes that create or fetch ``root`` take turns."""
     parent = osp.dirname(osp.abspath(root))
     os.makedirs(parent, exist_ok=True)
     try:
@@ -235,7 +236,7 @@ def _generate(root, meta, write_fn, overwrite):
     True if data was generated, False if a matching data set was present.
     """
     root = osp.abspath(root)
-    with _lock(root):
+    with file_lock(root):
         old = _read_meta(root)
         if old == meta and not overwrite:
             return False

@@ -82,7 +82,10 @@ class DemoVideoDataset(RobustVideoDataset):
     names without a label map.
     """
 
-    METAINFO = dict(classes=VIDEO_CLASSES)
+    #: class names in label order: stored by mmengine's runner in every
+    #: checkpoint (``meta['dataset_meta']['classes']``), so that inference
+    #: names the predictions
+    METAINFO = dict(classes=list(VIDEO_CLASSES))
 
     def __init__(self, data_root, demo_cfg=None, **kwargs):
         self.demo_info = _prepare('video', make_video_demo, data_root,

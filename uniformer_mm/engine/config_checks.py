@@ -35,10 +35,35 @@ one):
     ``RobustVideoDataset(on_bad='skip')`` without ``BadSampleHook``.
 ``checkpoints``
     A local checkpoint that does not exist: ``load_from`` (also
-    ``uniformer://PATH``) and, in training, a backbone's
+    ``uniformer://PATH``; ``uniformer://NAME`` of the model index is
+    fetched when loaded) and, in training, a backbone's
     ``init_cfg=dict(type='Pretrained', checkpoint=...)`` and UniFormerV2's
     ``clip_pretrained`` (URLs and ``open-mmlab://``-style names are not
     checked).
+``types``
+    Every ``type`` the runner builds (the model and its direct parts --
+    backbone, neck, heads, data preprocessor --, data sets, pipelines,
+    samplers, hooks, optimizer wrapper and optimizer, schedulers,
+    evaluators, loops, visualizer) must be registered in the config's scope
+    (mmaction2, mmpretrain, mmdet, ... and mmengine):
+    ``model.backbone.type: unknown type 'UniFormerV2Vidoe' (not in the
+    mmaction::model registry); did you mean 'UniFormerV2Video'?``. The
+    keywords of those model parts, data sets, transforms, samplers, hooks,
+    metrics and loops must be arguments of their class
+    (``model: Recognizer3D has no argument 'backbon'; did you mean
+    'backbone'?``; through ``**kwargs`` only near misses of known
+    arguments are reported), and a data set whose class needs an
+    annotation list must have one (``ann_file=None``). Deeper model dicts
+    (losses, ``norm_cfg``, ...) are read by helpers with their own rules;
+    their mistakes are one line when the model is built. See
+    :mod:`uniformer_mm.engine.errors`.
+``num_classes``
+    The head's ``num_classes`` against the class count of the data: the
+    config's ``label_map``, a data set's ``num_classes``, its ``classes`` /
+    ``metainfo.classes`` (list or file), a ``label_map.txt`` next to its
+    annotation list, and the labels of the training list (a 5-class head
+    trained on labels 0..3 never sees class 4). Each message names both
+    numbers and where they come from.
 
 A config can switch checks off with ``config_checks = dict(skip=['head'])``.
 """
@@ -47,11 +72,11 @@ import re
 
 from ..label_maps import resolve_path
 
-__all__ = ['ConfigCheckError', 'check_config']
+__all__ = ['ConfigCheckError', 'check_config', 'check_types']
 
 DOCS = 'docs/datasets/'
 CHECKS = ('arch', 'input_size', 'head', 'data_paths', 'annotations',
-          'robust_data', 'checkpoints')
+          'robust_data', 'checkpoints', 'types', 'num_classes')
 _V1 = ('UniFormer', 'UniFormerVideo')
 _V2 = ('UniFormerV2Video', )
 #: Data sets that create their data on first use (no path checks).
@@ -177,16 +202,23 @@ def final_size(pipeline, scope='mmaction'):
     return size, where
 
 
-def _pipelines(cfg, loaders):
+def _loader_datasets(cfg, loaders):
+    """``(loader key, dataset key, dataset)`` of the leaf data sets of the
+    given loaders (through ``dataset`` / ``datasets`` wrappers)."""
     for loader_key in loaders:
         loader = _get(cfg, loader_key)
         if not loader:
             continue
         for path, ds in _leaf_datasets(_get(loader, 'dataset'),
                                        f'{loader_key}.dataset'):
-            pipeline = _get(ds, 'pipeline')
-            if isinstance(pipeline, (list, tuple)):
-                yield f'{path}.pipeline', pipeline
+            yield loader_key, path, ds
+
+
+def _pipelines(cfg, loaders):
+    for _, path, ds in _loader_datasets(cfg, loaders):
+        pipeline = _get(ds, 'pipeline')
+        if isinstance(pipeline, (list, tuple)):
+            yield f'{path}.pipeline', pipeline
 
 
 def _check_input_size(cfg, loaders, errors):
@@ -343,38 +375,33 @@ def _missing_map(path) -> bool:
 
 def _check_data_paths(cfg, loaders, errors):
     missing = []  # (key, what, path)
-    for loader_key in loaders:
-        loader = _get(cfg, loader_key)
-        if not loader:
+    for _, path, ds in _loader_datasets(cfg, loaders):
+        if _name(_get(ds, 'type')) in _GENERATING:
             continue
-        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
-                                       f'{loader_key}.dataset'):
-            if _name(_get(ds, 'type')) in _GENERATING:
+        root = _get(ds, 'data_root') or ''
+        if root and not _is_remote(root) and not osp.isdir(root):
+            missing.append((f'{path}.data_root', 'directory', root))
+            continue
+        ann = _get(ds, 'ann_file') or ''
+        if isinstance(ann, str) and ann and not _is_remote(ann):
+            full = _join(root, ann)
+            if not osp.isfile(full):
+                missing.append(
+                    (f'{path}.ann_file', 'annotation file', full))
+        prefix = _get(ds, 'data_prefix')
+        items = (prefix.items() if isinstance(prefix, dict) else
+                 [('', prefix)] if isinstance(prefix, str) else [])
+        for k, v in items:
+            if not isinstance(v, str) or not v or _is_remote(v):
                 continue
-            root = _get(ds, 'data_root') or ''
-            if root and not _is_remote(root) and not osp.isdir(root):
-                missing.append((f'{path}.data_root', 'directory', root))
-                continue
-            ann = _get(ds, 'ann_file') or ''
-            if isinstance(ann, str) and ann and not _is_remote(ann):
-                full = _join(root, ann)
-                if not osp.isfile(full):
-                    missing.append(
-                        (f'{path}.ann_file', 'annotation file', full))
-            prefix = _get(ds, 'data_prefix')
-            items = (prefix.items() if isinstance(prefix, dict) else
-                     [('', prefix)] if isinstance(prefix, str) else [])
-            for k, v in items:
-                if not isinstance(v, str) or not v or _is_remote(v):
-                    continue
-                full = _join(root, v)
-                if not osp.isdir(full):
-                    sub = f'.{k}' if k else ''
-                    missing.append(
-                        (f'{path}.data_prefix{sub}', 'directory', full))
-            cmap = _get(ds, 'channel_map')  # LabelMapVideoDataset (K710)
-            if _missing_map(cmap):
-                missing.append((f'{path}.channel_map', 'channel map', cmap))
+            full = _join(root, v)
+            if not osp.isdir(full):
+                sub = f'.{k}' if k else ''
+                missing.append(
+                    (f'{path}.data_prefix{sub}', 'directory', full))
+        cmap = _get(ds, 'channel_map')  # LabelMapVideoDataset (K710)
+        if _missing_map(cmap):
+            missing.append((f'{path}.channel_map', 'channel map', cmap))
     # the K710 -> K400/600/700 head maps (read when the model is built)
     model = _get(cfg, 'model') or {}
     cmap = _get(_get(model, 'cls_head') or {}, 'channel_map')
@@ -408,41 +435,37 @@ def _check_data_paths(cfg, loaders, errors):
                       f'{page} for how to download and prepare the data')
 
 
-def _check_annotations(cfg, loaders, errors):
+def _check_annotations(cfg, loaders, errors, reports):
+    """Validate the video lists; their reports go to ``reports``
+    (``{dataset key: AnnotationReport}``)."""
     from ..datasets.validate import AnnotationError, validate_video_list
     key, head_classes = _head_num_classes(cfg)
-    for loader_key in loaders:
-        loader = _get(cfg, loader_key)
-        if not loader:
+    for loader_key, path, ds in _loader_datasets(cfg, loaders):
+        if _name(_get(ds, 'type')) not in ('VideoDataset',
+                                           'RobustVideoDataset'):
             continue
-        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
-                                       f'{loader_key}.dataset'):
-            if _name(_get(ds, 'type')) not in ('VideoDataset',
-                                               'RobustVideoDataset'):
-                continue
-            if _get(ds, 'allow_unlabeled', False):
-                _check_unlabeled(cfg, loader_key, path, errors)
-            ann = _get(ds, 'ann_file')
-            if not isinstance(ann, str) or _is_remote(ann):
-                continue
-            full = _join(_get(ds, 'data_root') or '', ann)
-            if not osp.isfile(full):
-                continue  # reported by _check_data_paths
-            num_classes = _get(ds, 'num_classes') or head_classes
-            try:
-                validate_video_list(
-                    full, num_classes=num_classes,
-                    multi_class=bool(_get(ds, 'multi_class', False)),
-                    delimiter=_get(ds, 'delimiter', ' '),
-                    allow_unlabeled=bool(_get(ds, 'allow_unlabeled',
-                                              False)),
-                    check_files=False, on_duplicate='warn',
-                    logger=lambda m: None)
-            except AnnotationError as e:
-                src = (f' (num_classes from {key})' if not _get(
-                    ds, 'num_classes') and key else '')
-                for line in str(e).splitlines():
-                    errors.append(f'{path}.ann_file{src}: {line}')
+        if _get(ds, 'allow_unlabeled', False):
+            _check_unlabeled(cfg, loader_key, path, errors)
+        ann = _get(ds, 'ann_file')
+        if not isinstance(ann, str) or _is_remote(ann):
+            continue
+        full = _join(_get(ds, 'data_root') or '', ann)
+        if not osp.isfile(full):
+            continue  # reported by _check_data_paths
+        num_classes = _get(ds, 'num_classes') or head_classes
+        try:
+            reports[path] = validate_video_list(
+                full, num_classes=num_classes,
+                multi_class=bool(_get(ds, 'multi_class', False)),
+                delimiter=_get(ds, 'delimiter', ' '),
+                allow_unlabeled=bool(_get(ds, 'allow_unlabeled', False)),
+                check_files=False, on_duplicate='warn',
+                logger=lambda m: None)
+        except AnnotationError as e:
+            src = (f' (num_classes from {key})' if not _get(
+                ds, 'num_classes') and key else '')
+            for line in str(e).splitlines():
+                errors.append(f'{path}.ann_file{src}: {line}')
 
 
 def _check_unlabeled(cfg, loader_key, path, errors):
@@ -472,26 +495,21 @@ def _hook_types(cfg):
 
 def _check_robust_data(cfg, loaders, errors, warnings):
     hooks = _hook_types(cfg)
-    for loader_key in loaders:
-        loader = _get(cfg, loader_key)
-        if not loader:
+    for _, path, ds in _loader_datasets(cfg, loaders):
+        if _name(_get(ds, 'type')) != 'RobustVideoDataset':
             continue
-        for path, ds in _leaf_datasets(_get(loader, 'dataset'),
-                                       f'{loader_key}.dataset'):
-            if _name(_get(ds, 'type')) != 'RobustVideoDataset':
-                continue
-            if 'BadSampleHook' in hooks:
-                continue
-            if _get(ds, 'on_bad', 'replace') == 'skip':
-                errors.append(
-                    f"{path}.on_bad='skip' needs the BadSampleHook: add "
-                    "custom_hooks=[dict(type='BadSampleHook')]")
-            else:
-                warnings.append(
-                    f'{path} is a RobustVideoDataset but the config has no '
-                    'BadSampleHook: bad samples are logged by the loader '
-                    "only; add custom_hooks=[dict(type='BadSampleHook')] "
-                    'for counts per epoch and in the test results')
+        if 'BadSampleHook' in hooks:
+            continue
+        if _get(ds, 'on_bad', 'replace') == 'skip':
+            errors.append(
+                f"{path}.on_bad='skip' needs the BadSampleHook: add "
+                "custom_hooks=[dict(type='BadSampleHook')]")
+        else:
+            warnings.append(
+                f'{path} is a RobustVideoDataset but the config has no '
+                'BadSampleHook: bad samples are logged by the loader '
+                "only; add custom_hooks=[dict(type='BadSampleHook')] "
+                'for counts per epoch and in the test results')
 
 
 def _local_checkpoint(path):
@@ -502,6 +520,10 @@ def _local_checkpoint(path):
     from ..checkpoint.loader import SCHEME
     if path.startswith(SCHEME):
         path = path[len(SCHEME):]
+        if not osp.isfile(path):
+            from ..apis.hub import is_model_name
+            if is_model_name(path):  # uniformer://NAME: the model hub's
+                return None
     return None if _is_remote(path) else path
 
 
@@ -535,6 +557,297 @@ def _check_checkpoints(cfg, errors, mode):
             'converted checkpoints: docs/checkpoints.md)')
 
 
+# ------------------------------------------------------------------ types
+#: Top-level keys and the registry kind of the typed dicts under them;
+#: ``args``: also check their keywords against the class signature.
+_TOP_TYPED = (
+    ('train_pipeline', 'transform', True), ('val_pipeline', 'transform', True),
+    ('test_pipeline', 'transform', True), ('custom_hooks', 'hook', True),
+    ('optim_wrapper', 'optimizer wrapper', False),
+    ('param_scheduler', 'parameter scheduler', False),
+    ('val_evaluator', 'metric', True), ('test_evaluator', 'metric', True),
+    ('train_cfg', 'loop', True), ('val_cfg', 'loop', True),
+    ('test_cfg', 'loop', True), ('visualizer', 'visualizer', False),
+    ('log_processor', 'log processor', False))
+#: Keys that the runner pops before building (not constructor arguments).
+_NOT_ARGS = {'type', '_scope_', 'priority'}
+_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def _typed(node):
+    return isinstance(node, dict) and isinstance(_get(node, 'type'), str)
+
+
+def _items(node, key):
+    """``(key, item)`` of a dict or each dict of a list."""
+    if isinstance(node, (list, tuple)):
+        for i, item in enumerate(node):
+            yield f'{key}[{i}]', item
+    elif node is not None:
+        yield key, node
+
+
+def _model_nodes(node, key, depth=0):
+    """Typed dicts of a model config: (key, node, kind, check args).
+
+    The model and its direct parts (backbone, neck, heads, data
+    preprocessor), which the registry builds from exactly these keys.
+    Deeper dicts (``norm_cfg``, RoI layers, ``nms``, coders, ...) are often
+    read by helpers, by name or from other registries; a mistake there is
+    still one line when the model is built
+    (:func:`uniformer_mm.engine.errors.explain`).
+    """
+    if _typed(node):
+        yield key, node, 'model', not key.endswith('_cfg')
+    if not isinstance(node, dict) or depth >= 1:
+        return
+    for name, value in node.items():
+        if name in ('type', '_scope_', 'init_cfg') or name.endswith('_cfg'):
+            continue
+        for k, v in _items(value, f'{key}.{name}'):
+            if isinstance(v, dict):
+                yield from _model_nodes(v, k, depth + 1)
+
+
+def _dataset_nodes(ds, key):
+    if not isinstance(ds, dict):
+        return
+    if _typed(ds):
+        yield key, ds, 'dataset', True
+    inner = _get(ds, 'dataset')
+    if isinstance(inner, dict):
+        yield from _dataset_nodes(inner, f'{key}.dataset')
+    for k, v in _items(_get(ds, 'datasets'), f'{key}.datasets'):
+        yield from _dataset_nodes(v, k)
+    yield from _pipeline_nodes(_get(ds, 'pipeline'), f'{key}.pipeline')
+
+
+def _pipeline_nodes(pipeline, key):
+    for k, t in _items(pipeline if isinstance(pipeline, (list, tuple))
+                       else None, key):
+        if _typed(t):
+            yield k, t, 'transform', True
+            for name in ('transforms', ):  # RandomChoice & co
+                for k2, t2 in _items(_get(t, name), f'{k}.{name}'):
+                    if isinstance(t2, (list, tuple)):
+                        yield from _pipeline_nodes(t2, k2)
+                    elif _typed(t2):
+                        yield k2, t2, 'transform', True
+
+
+def _typed_nodes(cfg, loaders=_LOADERS):
+    """Every typed dict of ``cfg`` the runner builds (only the loaders of
+    the mode): ``(key, node, registry kind, check args)``."""
+    model = _get(cfg, 'model')
+    if isinstance(model, dict):
+        yield from _model_nodes(model, 'model')
+    for loader_key in loaders:
+        loader = _get(cfg, loader_key)
+        if not isinstance(loader, dict):
+            continue
+        for name in ('sampler', 'batch_sampler'):
+            node = _get(loader, name)
+            if _typed(node):
+                yield f'{loader_key}.{name}', node, 'data sampler', True
+        yield from _dataset_nodes(_get(loader, 'dataset'),
+                                  f'{loader_key}.dataset')
+    for key, kind, args in _TOP_TYPED:
+        value = _get(cfg, key)
+        if key.endswith('_pipeline'):
+            yield from _pipeline_nodes(value, key)
+            continue
+        for k, node in _items(value, key):
+            if isinstance(node, dict) and isinstance(
+                    _get(node, 'metrics'), (list, tuple, dict)):
+                for k2, m in _items(_get(node, 'metrics'), f'{k}.metrics'):
+                    if _typed(m):
+                        yield k2, m, 'metric', True
+                continue
+            if _typed(node):
+                yield k, node, kind, args
+        if key == 'optim_wrapper' and isinstance(value, dict):
+            opt = _get(value, 'optimizer')
+            if _typed(opt):
+                yield 'optim_wrapper.optimizer', opt, 'optimizer', False
+        if key == 'visualizer' and isinstance(value, dict):
+            for k, b in _items(_get(value, 'vis_backends'),
+                               'visualizer.vis_backends'):
+                if _typed(b):
+                    yield k, b, 'visualization backend', False
+    for name, hook in (_get(cfg, 'default_hooks') or {}).items():
+        if _typed(hook):
+            yield f'default_hooks.{name}', hook, 'hook', True
+
+
+def _scope(cfg):
+    """``default_scope``, else the scope whose model registry alone knows
+    the model's type (base configs such as ``configs/_base_/models``)."""
+    scope = _get(cfg, 'default_scope')
+    if isinstance(scope, str) and scope:
+        return scope
+    from .errors import find_type
+    model = _get(cfg, 'model') or {}
+    for name in (_get(model, 'type'), _get(_get(model, 'backbone') or {},
+                                           'type')):
+        if not isinstance(name, str):
+            continue
+        if '.' in name:
+            return name.split('.')[0]
+        found = [s for s in ('mmaction', 'mmpretrain')
+                 if find_type(name, 'model', s) is not None]
+        if len(found) == 1:
+            return found[0]
+    return None  # a config fragment: either
+
+
+def _requires(obj, arg):
+    """True when ``obj``'s constructor chain declares ``arg`` without a
+    default (``VideoDataset(ann_file, ...)``)."""
+    import inspect
+    for klass in inspect.getmro(obj) if inspect.isclass(obj) else ():
+        init = vars(klass).get('__init__')
+        if init is None:
+            continue
+        try:
+            param = inspect.signature(init).parameters.get(arg)
+        except (TypeError, ValueError):
+            return False
+        if param is not None:
+            return param.default is inspect.Parameter.empty
+    return False
+
+
+def check_types(cfg, errors, loaders=_LOADERS, model_only=False):
+    """The ``types`` check (see the module doc); problems are appended to
+    ``errors``."""
+    from .errors import (argument_error_line, argument_names, find_type,
+                         registered_anywhere, scope_registries,
+                         type_error_line)
+    scope = _scope(cfg)
+    if scope and scope_registries(scope) is None:
+        return  # a framework that is not installed: nothing to look up in
+    nodes = (_model_nodes(_get(cfg, 'model'), 'model') if model_only
+             else _typed_nodes(cfg, loaders))
+    scopes = [scope] if scope else ['mmaction', 'mmpretrain']
+    for key, node, kind, check_args in nodes:
+        name = node['type']
+        obj = next((o for o in (find_type(name, kind, sc) for sc in scopes)
+                    if o is not None), None)
+        if obj is None:
+            line = type_error_line(f'{key}.type', name, kind, scopes[0])
+            if line and not any(registered_anywhere(name, sc)
+                                for sc in scopes):
+                errors.append(line)
+            continue
+        if kind == 'dataset' and _get(node, 'ann_file', '') in (None, '') \
+                and _requires(obj, 'ann_file'):
+            what = (f'is {node["ann_file"]!r}' if 'ann_file' in node else
+                    'is not set')
+            errors.append(
+                f'{key}.ann_file {what}, but {_name(name)} needs an '
+                f"annotation list; set {key}.ann_file='path/to/list.txt' "
+                '(docs/custom_dataset.md)')
+        if not check_args or scope is None:  # a fragment: which class?
+            continue
+        names, closed = argument_names(obj)
+        for arg in node:
+            if arg in _NOT_ARGS:
+                continue
+            line = argument_error_line(key, obj, arg, closed, names)
+            if line:
+                errors.append(line)
+
+
+# ------------------------------------------------------------ num_classes
+def _count_lines(path):
+    with open(path, encoding='utf-8') as f:
+        return sum(1 for line in f if line.strip())
+
+
+def _data_class_counts(ds, path):
+    """``[(count, where)]``: what a data set config says about its number
+    of classes."""
+    found = []
+    n = _get(ds, 'num_classes')
+    if isinstance(n, int) and not isinstance(n, bool):
+        found.append((n, f'{path}.num_classes'))
+    for key in ('classes', 'metainfo'):
+        value = _get(ds, key)
+        if key == 'metainfo':
+            value = _get(value, 'classes') if isinstance(value, dict) \
+                else None
+            key = 'metainfo.classes'
+        if isinstance(value, (list, tuple)):
+            found.append((len(value), f'{path}.{key} ({len(value)} names)'))
+        elif isinstance(value, str) and not _is_remote(value):
+            try:
+                full = _join(_get(ds, 'data_root') or '', resolve_path(value))
+            except FileNotFoundError:  # reported by the data set
+                continue
+            if osp.isfile(full):
+                count = _count_lines(full)
+                found.append((count, f'{path}.{key} ({full}, {count} '
+                              'lines)'))
+    ann = _get(ds, 'ann_file')
+    if isinstance(ann, str) and ann and not _is_remote(ann):
+        full = _join(_get(ds, 'data_root') or '', ann)
+        label_map = osp.join(osp.dirname(full), 'label_map.txt')
+        if osp.isfile(full) and osp.isfile(label_map):
+            count = _count_lines(label_map)
+            found.append((count, f'the label map {label_map} next to '
+                          f'{osp.basename(full)} ({count} lines)'))
+    return found
+
+
+def _check_label_map(cfg, key, head, errors):
+    """The config's ``label_map`` (the class names of its predictions)
+    against the head."""
+    source = _get(cfg, 'label_map')
+    if source is None or _is_remote(source):
+        return
+    from ..label_maps import LabelMapError, read_label_map
+    try:
+        names = read_label_map(source)
+    except (FileNotFoundError, LabelMapError) as e:
+        errors.append(f'label_map: {_one_line(e)}')
+        return
+    if len(names) != head:
+        what = f'label_map={source!r}' if isinstance(source, str) else \
+            'label_map'
+        errors.append(
+            f'{key}={head} but {what} names {len(names)} classes: set '
+            f'{key}={len(names)}, or label_map to the class names of the '
+            'data set')
+
+
+def _check_num_classes(cfg, loaders, errors, reports):
+    key, head = _head_num_classes(cfg)
+    if head is None:
+        return
+    _check_label_map(cfg, key, head, errors)
+    for loader_key, path, ds in _loader_datasets(cfg, loaders):
+        for count, where in _data_class_counts(ds, path):
+            if count != head:
+                errors.append(
+                    f'{key}={head} but {where} says {count} classes: '
+                    f'set {key}={count} (or fix the data set)')
+        report = reports.get(path)
+        if (loader_key != 'train_dataloader' or report is None
+                or _get(ds, 'multi_class', False)):
+            continue
+        labels = [e.label for e in report.entries
+                  if isinstance(e.label, int) and e.label >= 0]
+        if labels and max(labels) + 1 < head:
+            top = max(labels)
+            errors.append(
+                f'{key}={head} but the labels of the training list '
+                f'{report.ann_file} ({path}.ann_file) go up to {top} '
+                f'({top + 1} classes): classes {top + 1}..{head - 1} '
+                f'never appear in training; set {key}={top + 1}, add '
+                "their videos, or config_checks=dict(skip=['num_classes'])"
+                ' if that is intended')
+
+
 # ------------------------------------------------------------------ main
 def check_config(cfg, mode='train'):
     """Check ``cfg`` (an mmengine ``Config`` or dict) for the mistakes
@@ -564,7 +877,9 @@ def check_config(cfg, mode='train'):
         raise ConfigCheckError(
             f'config_checks.skip: unknown checks {sorted(unknown)}; '
             f'choose from {list(CHECKS)}')
-    errors, warnings = [], []
+    errors, warnings, reports = [], [], {}
+    if 'types' not in skip:
+        check_types(cfg, errors, loaders)
     if 'arch' not in skip:
         _check_arch(cfg, errors)
     if 'input_size' not in skip:
@@ -572,7 +887,9 @@ def check_config(cfg, mode='train'):
     if 'data_paths' not in skip:
         _check_data_paths(cfg, loaders, errors)
     if 'annotations' not in skip:
-        _check_annotations(cfg, loaders, errors)
+        _check_annotations(cfg, loaders, errors, reports)
+    if 'num_classes' not in skip:
+        _check_num_classes(cfg, loaders, errors, reports)
     if 'robust_data' not in skip:
         _check_robust_data(cfg, loaders, errors, warnings)
     if 'checkpoints' not in skip:

@@ -1,4 +1,6 @@
 from .bad_sample_hook import BadSampleHook
 from .checkpoint_hooks import AtomicCheckpointHook, PreemptionCheckpointHook
+from .load_check_hook import LoadCheckHook
 
-__all__ = ['BadSampleHook', 'AtomicCheckpointHook', 'PreemptionCheckpointHook']
+__all__ = ['BadSampleHook', 'AtomicCheckpointHook', 'PreemptionCheckpointHook',
+           'LoadCheckHook']

@@ -26,6 +26,11 @@
       Such a checkpoint written by mmengine's own hook (its meta says "epoch
       E, iteration (E + 1) x batches") is completed on resume the same way.
     * temporary files of a killed run are removed when training starts.
+    * every checkpoint the runner saves names its classes: when the
+      training data set gives none (mmaction2's ``VideoDataset``), the
+      config's label map goes into ``meta['dataset_meta']['classes']`` (what
+      inference and the model hub read); it is taken out again when a run
+      resumes, so that mmengine's data-set check sees what it saved.
 
 ``PreemptionCheckpointHook``
     Installs handlers for SIGTERM and SIGINT (what slurm sends before
@@ -70,6 +75,11 @@ __all__ = ['AtomicCheckpointHook', 'PreemptionCheckpointHook']
 
 #: message hub key of the pre-emption checkpoint of a run
 PREEMPTION_CKPT_KEY = 'preemption_ckpt'
+
+
+#: meta key keeping the data set's own ``dataset_meta`` when the hook added
+#: the config's class names to it
+_DATASET_META = 'uniformer_dataset_meta_without_label_map'
 
 
 def _write_pointer(runner, path):
@@ -165,7 +175,26 @@ class AtomicCheckpointHook(CheckpointHook):
                         'temporary files of an interrupted save: '
                         + ', '.join(osp.basename(p) for p in removed))
 
+    def before_save_checkpoint(self, runner, checkpoint) -> None:
+        meta = checkpoint.setdefault('meta', {})
+        dataset_meta = meta.get('dataset_meta')
+        if isinstance(dataset_meta, dict) and dataset_meta.get('classes'):
+            return
+        from ...apis.inference import config_class_names
+        try:
+            names = config_class_names(runner.cfg)
+        except Exception as e:  # noqa: BLE001 - a bad map must not stop
+            runner.logger.warning(f'class names not stored: {e}')
+            return
+        if names:
+            meta[_DATASET_META] = dataset_meta  # the data set's own
+            meta['dataset_meta'] = dict(dataset_meta or {},
+                                        classes=list(names))
+
     def after_load_checkpoint(self, runner, checkpoint) -> None:
+        meta = checkpoint.get('meta')
+        if isinstance(meta, dict) and _DATASET_META in meta:
+            meta['dataset_meta'] = meta.pop(_DATASET_META)
         if complete_epoch_on_resume(runner, checkpoint):
             self._step_schedulers_on_resume = True
 

@@ -147,7 +147,10 @@ class UniFormerNet(BaseModule):
             (parameters and BN statistics). -1 freezes nothing.
         init_cfg (dict | list, optional): mmengine initialisation; without a
             ``Pretrained`` entry the official initialisation is used
-            (truncated normal std 0.02 for linear layers).
+            (truncated normal std 0.02 for linear layers). A ``Pretrained``
+            entry may set ``min_loaded_fraction`` (see
+            :mod:`uniformer_mm.checkpoint.coverage`; 0 loads a checkpoint
+            that fills only part of the backbone).
 
     Outputs:
         A tuple with one feature map per index of ``out_indices``. For the
@@ -308,8 +311,10 @@ class UniFormerNet(BaseModule):
             # any format (official image/video/light/token labeling,
             # mmaction2, ours); 2D weights are inflated for video models
             self._official_init()
-            load_pretrained_backbone(self, self.init_cfg['checkpoint'],
-                                     prefix=self.init_cfg.get('prefix'))
+            load_pretrained_backbone(
+                self, self.init_cfg['checkpoint'],
+                prefix=self.init_cfg.get('prefix'),
+                min_fraction=self.init_cfg.get('min_loaded_fraction'))
             self._apply_memory_format()
             self._is_init = True
             return

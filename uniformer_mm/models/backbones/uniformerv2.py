@@ -63,6 +63,7 @@ checkpointed or stochastic-depth branches keep the residual additions
 unfused.
 """
 import copy
+import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -544,10 +545,12 @@ class UniFormerV2Video(BaseModule):
             ``k`` blocks (official ``CHECKPOINT_NUM [k]``); ``None`` = all.
             Defaults to None.
         clip_pretrained (str, optional): CLIP image-encoder weights loaded by
-            :meth:`init_weights` (OpenAI TorchScript release or an extracted
-            state dict, see :mod:`uniformer_mm.checkpoint.clip`).
+            :meth:`init_weights` (OpenAI TorchScript release, read without
+            running its code, or an extracted state dict, see
+            :mod:`uniformer_mm.checkpoint.clip`); see :meth:`load_clip`.
         init_cfg (dict, optional): only ``type='Pretrained'`` is honoured
-            (see :meth:`init_weights`).
+            (see :meth:`init_weights`); it may set ``min_loaded_fraction``
+            (:mod:`uniformer_mm.checkpoint.coverage`).
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -719,35 +722,65 @@ class UniFormerV2Video(BaseModule):
             if k.startswith(VIT_PREFIXES) and '.lmhra' not in k
         ]
 
-    def load_clip(self, checkpoint: Union[str, Dict[str, torch.Tensor]]):
+    def load_clip(self, checkpoint: Union[str, Dict[str, torch.Tensor]],
+                  min_fraction: Optional[float] = None):
         """Initialise the ViT part from CLIP weights (strict for it).
 
-        Missing or unexpected ViT keys and shape mismatches raise; the keys
-        CLIP does not provide (LMHRA, global branch) are reported.
+        The CLIP weights must fill at least ``min_fraction`` of the ViT
+        part's parameters (default
+        :func:`~uniformer_mm.checkpoint.coverage.min_loaded_fraction`),
+        else :class:`~uniformer_mm.checkpoint.coverage.PartialLoadError`
+        names the CLIP arch the file fits. Other ViT keys missing, extra
+        (a deeper CLIP) or of another shape raise
+        :class:`~uniformer_mm.checkpoint.io.CheckpointError` too, unless the
+        minimum is 0 (then what fits is loaded and the rest reported). The
+        keys CLIP does not provide (LMHRA, global branch) are reported.
         """
+        from uniformer_mm.checkpoint.arch import describe_state_dict
+        from uniformer_mm.checkpoint.coverage import (check_load_coverage,
+                                                      min_loaded_fraction)
+        from uniformer_mm.checkpoint.io import CheckpointError
         if isinstance(checkpoint, str):
             source = checkpoint
-            state_dict = read_clip_checkpoint(checkpoint)
+            raw = read_clip_checkpoint(checkpoint)
         else:
             source = 'a state dict'
-            state_dict = checkpoint
+            raw = checkpoint
         state_dict = clip_to_uniformerv2(
-            state_dict,
-            conv1_time_dim=self.conv1.weight.shape[2],
+            raw, conv1_time_dim=self.conv1.weight.shape[2],
             pos_grid=self.grid)
-        expected = set(self.vit_state_keys())
-        missing = sorted(expected - set(state_dict))
-        unexpected = sorted(set(state_dict) - expected)
-        if missing or unexpected:
-            raise KeyError(f'CLIP weights from {source} do not match the ViT '
-                           f'of this model: missing {missing}, unexpected '
-                           f'{unexpected}')
         own = self.state_dict()
-        wrong = [(k, tuple(v.shape), tuple(own[k].shape))
-                 for k, v in state_dict.items() if v.shape != own[k].shape]
-        if wrong:
-            raise ValueError(f'CLIP weights from {source} have wrong shapes '
-                             f'(key, checkpoint, model): {wrong}')
+        expected = self.vit_state_keys()
+        clip_desc = describe_state_dict(raw)
+        cov = check_load_coverage(
+            own, state_dict, f'clip_pretrained={source}',
+            'the CLIP part of the backbone', expected=expected,
+            min_fraction=min_fraction, checkpoint_desc=clip_desc,
+            target_desc=f'that of {describe_state_dict(own)}')
+        unexpected = sorted(set(state_dict) - set(expected))
+        problems = []
+        for what, keys in (('missing', cov.missing),
+                           ('unexpected', unexpected)):
+            if keys:
+                more = f' and {len(keys) - 3} more' if len(keys) > 3 else ''
+                problems.append(f'{what} {keys[:3]}{more}')
+        if cov.mismatched:
+            problems.append('other shapes (key, checkpoint, model) '
+                            f'{cov.mismatched[:2]}')
+        if problems:
+            message = (f'CLIP weights from {source} do not match the ViT of '
+                       f'this model ({"; ".join(problems)}): the file looks '
+                       f'like {clip_desc}')
+            if min_loaded_fraction(min_fraction) > 0:
+                raise CheckpointError(
+                    message, 'Set the backbone arch to the CLIP it was '
+                    'made from, or min_loaded_fraction=0 to load the '
+                    'tensors that fit')
+            print_log(message + '; loading the tensors that fit '
+                      '(min_loaded_fraction=0)', logger='current',
+                      level=logging.WARNING)
+            state_dict = {k: v for k, v in state_dict.items()
+                          if k in own and v.shape == own[k].shape}
         result = self.load_state_dict(state_dict, strict=False)
         not_loaded = sorted(
             {'.'.join(k.split('.')[:3]) if k.startswith('transformer.')
@@ -801,8 +834,9 @@ class UniFormerV2Video(BaseModule):
             # did not load (mmengine's plain loader would silently load
             # nothing from an unprefixed match)
             from ...checkpoint.loader import load_pretrained_backbone
-            load_pretrained_backbone(self, cfg['checkpoint'],
-                                     prefix=cfg.get('prefix'))
+            load_pretrained_backbone(
+                self, cfg['checkpoint'], prefix=cfg.get('prefix'),
+                min_fraction=cfg.get('min_loaded_fraction'))
         elif cfg:
             print_log(
                 f'UniFormerV2Video: init_cfg {cfg} ignored (only '
