@@ -67,7 +67,21 @@ def read_index(frames):
 
 
 def write_video(path, num_frames, fps, codec='libx264'):
-    """A video whose frame ``i`` encodes ``i``."""
+    """A video whose frame ``i`` encodes ``i``.
+
+    VP9 is written in a fresh process: once decord has decoded anything in
+    a process, its bundled libvpx shadows PyAV's and the VP9 encoder no
+    longer opens (``avcodec_open2("libvpx-vp9") returned 22``); decoding
+    is not affected."""
+    if codec != 'libx264' and 'decord' in sys.modules:
+        subprocess.run([sys.executable, '-c',
+                        'import sys; sys.path.insert(0, sys.argv[1]); '
+                        'import test_official_protocol as t; '
+                        't.write_video(sys.argv[2], int(sys.argv[3]), '
+                        'float(sys.argv[4]), sys.argv[5])',
+                        str(Path(__file__).parent), str(path),
+                        str(num_frames), str(fps), codec], check=True)
+        return path
     import av
     with av.open(str(path), 'w') as container:
         stream = container.add_stream(
