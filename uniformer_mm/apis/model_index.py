@@ -42,7 +42,10 @@ __all__ = [
 #: package's.
 INDEX_ENV = 'UNIFORMER_MM_MODEL_INDEX'
 
-#: Short task names accepted by ``list_models(task=...)``.
+#: Short task names accepted by ``list_models(task=...)`` (lower case) and
+#: the ``Task`` of the index they stand for (OpenMMLab's names). A detection
+#: row has two tasks (``Object Detection`` and ``Instance Segmentation``,
+#: box and mask AP).
 TASK_ALIASES = {
     'video': 'Action Recognition',
     'action recognition': 'Action Recognition',
@@ -50,6 +53,15 @@ TASK_ALIASES = {
     'image': 'Image Classification',
     'image classification': 'Image Classification',
     'classification': 'Image Classification',
+    'detection': 'Object Detection',
+    'object detection': 'Object Detection',
+    'instance segmentation': 'Instance Segmentation',
+    'segmentation': 'Semantic Segmentation',
+    'semantic segmentation': 'Semantic Segmentation',
+    'pose': 'Body 2D Keypoint',
+    'pose estimation': 'Body 2D Keypoint',
+    'keypoint': 'Body 2D Keypoint',
+    'body 2d keypoint': 'Body 2D Keypoint',
 }
 
 _PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -123,6 +135,25 @@ class ModelInfo:
     def canonical(self) -> str:
         """The name this one is an alias of, or its own."""
         return self.alias_of or self.name
+
+    @property
+    def tasks(self) -> List[str]:
+        """Every ``Task`` of ``Results`` (in order; ``[task]`` for a row
+        without results whose task its input tells, else ``[]``)."""
+        tasks = [str(r['Task']) for r in self.results
+                 if isinstance(r, dict) and r.get('Task')]
+        return list(dict.fromkeys(tasks)) or ([self.task] if self.task
+                                               else [])
+
+    def metric(self, name: str) -> Optional[float]:
+        """The first value of metric ``name`` (e.g. ``'box AP'``,
+        ``'mIoU'``) among ``Results``, or None."""
+        for result in self.results:
+            metrics = (result.get('Metrics') or {}) if isinstance(
+                result, dict) else {}
+            if name in metrics:
+                return metrics[name]
+        return None
 
     @property
     def top1(self) -> Optional[float]:
