@@ -34,6 +34,7 @@ import contextlib
 import copy
 import logging
 import os.path as osp
+import re
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -105,6 +106,26 @@ def missing_framework(scope: str) -> Optional[str]:
     return None
 
 
+def _dense_scopes_named(path: str, seen=None) -> List[str]:
+    """The dense scopes whose configs ``path`` or the local files it names
+    (its ``_base_`` chain) refer to (``'mmpose::...'``), read as text: the
+    config cannot be parsed when one of them is missing."""
+    seen = set() if seen is None else seen
+    path = osp.abspath(path)
+    if path in seen or not osp.isfile(path):
+        return []
+    seen.add(path)
+    with open(path, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    scopes = [s for s in DENSE_TASKS.values() if f'{s}::' in text]
+    for name in re.findall(r"""['"]([^'":]+\.py)['"]""", text):
+        for scope in _dense_scopes_named(
+                osp.join(osp.dirname(path), name), seen):
+            if scope not in scopes:
+                scopes.append(scope)
+    return scopes
+
+
 def _require_framework(scope: str, what: str):
     reason = missing_framework(scope)
     if reason:
@@ -156,11 +177,8 @@ def load_config(config: Union[str, Path, Config],
         except (AssertionError, ImportError, KeyError):
             # mmengine cannot resolve an ``mmdet::`` / ``mmseg::`` /
             # ``mmpose::`` base when the package is missing
-            text = Path(config).read_text(errors='replace') if osp.isfile(
-                str(config)) else ''
-            for scope in DENSE_TASKS.values():
-                if f'{scope}::' in text:
-                    _require_framework(scope, f'config {config}')
+            for scope in _dense_scopes_named(str(config)):
+                _require_framework(scope, f'config {config}')
             raise
     elif isinstance(config, Config):
         cfg = copy.deepcopy(config)
