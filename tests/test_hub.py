@@ -685,8 +685,8 @@ def dense_zoo(tmp_path_factory):
     """A tiny Semantic FPN row derived from the repository's config, its
     official-layout file (regenerated: the official backbone names of
     test_uniformer_dense, random values, no meta, as the official
-    segmentation releases were saved) on the server, and a w32 test-time
-    row of the same weights."""
+    segmentation releases were saved) on the server behind a
+    Google-Drive-like link, and a w32 test-time row of the same weights."""
     pytest.importorskip('mmseg')
     from test_uniformer_dense import official_backbone_keys, regenerate
     root = tmp_path_factory.mktemp('dense_zoo')
@@ -696,8 +696,8 @@ def dense_zoo(tmp_path_factory):
     (root / 'configs' / 'tiny-fpn-w32_ade20k.py').write_text(
         "_base_ = ['./tiny-fpn_ade20k.py']\n"
         "model = dict(backbone=dict(stage3_attn='window', window_size=32))\n")
-    model = uniformer_mm.get_model(str(root / 'configs' / 'tiny-fpn_ade20k.py'),
-                                   device='meta')
+    model = uniformer_mm.get_model(
+        str(root / 'configs' / 'tiny-fpn_ade20k.py'), device='meta')
     backbone = regenerate(official_backbone_keys(DENSE_TINY['depths'],
                                                  DENSE_TINY['embed_dims']))
     heads = regenerate(OrderedDict(
@@ -707,9 +707,10 @@ def dense_zoo(tmp_path_factory):
                      list(heads.items()))
     data = _bytes({'state_dict': sd})
     server = CheckpointServer()
-    url = server.url + '/drive/fpn_global_tiny.pth'
-    server.files['/drive/fpn_global_tiny.pth'] = data
-    files = [weight('official', url, data, 'full', 'fpn_global_tiny.pth')]
+    # a Google-Drive-like link: no file name, no published hash
+    url = server.url + '/drive/uc?id=fpn_global_tiny&export=download'
+    server.files['/drive/uc'] = data
+    files = [weight('official', url)]
     results = [{'Task': 'Semantic Segmentation', 'Dataset': 'ADE20K',
                 'Metrics': {'mIoU': 46.6}}]
     models = [
@@ -748,25 +749,41 @@ def test_dense_checkpoint_by_name(dense_zoo, tmp_path, monkeypatch):
     got = model.state_dict()
     for key, value in served.items():  # backbone and heads: the served ones
         assert torch.equal(got[key], value), key
-    assert len(server.requests_for('/drive/fpn_global_tiny.pth')) == 1
-    converted = torch.load(tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
-                           'uniformer_mm' / 'tiny-fpn_ade20k.official.pth',
-                           weights_only=True)
+    assert len(server.requests_for('/drive/uc')) == 1
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    converted = torch.load(cache / 'uniformer_mm' /
+                           'tiny-fpn_ade20k.official.pth', weights_only=True)
     assert converted['meta']['uniformer_convert']['source_format'] == \
         'v1_seg'
 
-    # the test-time setting: the same file (no second download), the
-    # config's window attention
+    # the test-time setting: the same file (no second download: it is
+    # cached under the name of the row it tests), the config's window
+    # attention
     w32 = uniformer_mm.get_model('tiny-fpn-w32_ade20k', pretrained=True)
     assert w32.backbone.stage3_block_modes() == ['window'] * 2
     assert w32.backbone.window_size == 32
     for key, value in w32.backbone.state_dict().items():
         assert torch.equal(value, served['backbone.' + key]), key
-    assert len(server.requests_for('/drive/fpn_global_tiny.pth')) == 1
+    assert len(server.requests_for('/drive/uc')) == 1
+    assert files_under(cache) == [
+        'tiny-fpn_ade20k.official.pth',
+        'uniformer_mm/tiny-fpn-w32_ade20k.official.pth',
+        'uniformer_mm/tiny-fpn_ade20k.official.pth']
+    assert hub.model_info('tiny-fpn-w32_ade20k').weights_of == \
+        'tiny-fpn_ade20k'
     # a forward pass of the loaded model (512 -> 1/4 resolution logits)
     with torch.no_grad():
         logits = model(torch.zeros(1, 3, 64, 64), mode='tensor')
     assert logits.shape == (1, 5, 16, 16)
+
+
+def test_test_setting_of_names_a_model(tmp_path):
+    meta = tmp_path / 'metafile.yml'
+    meta.write_text(yaml.safe_dump({'Models': [
+        {'Name': 'a-w32', 'Config': 'a-w32.py', 'Test Setting Of': 'a'}]}))
+    with pytest.raises(Exception) as e:
+        load_model_index(str(meta))
+    assert_one_line(e.value, "a-w32: Test Setting Of 'a' names no model")
 
 
 def test_dense_framework_missing_is_one_line(monkeypatch):

@@ -37,7 +37,9 @@ defaults to ``~/.cache/torch``):
 ``<File>`` is the published file name (where torch.hub and mmengine put
 downloads too, so a file either of them fetched is reused); files without a
 known name (Google Drive links) are ``<NAME>.<SOURCE>.pth``. ``<NAME>`` is
-the row an alias points to. Nothing reaches ``checkpoints/`` before it is
+the row an alias points to; for the published file of a test-setting row
+(``Test Setting Of``: a dense ``-w32`` / ``-h32`` row) the row it tests, so
+that both share one download. Nothing reaches ``checkpoints/`` before it is
 complete and verified.
 
 Every failure is one line (:class:`HubError` and its subclasses) naming the
@@ -172,7 +174,7 @@ def _partial_dir() -> str:
 def _raw_name(info: ModelInfo, wf: WeightFile) -> str:
     if wf.file:
         return osp.basename(wf.file)
-    return f'{info.canonical}.{wf.source}.pth'
+    return f'{info.weights_of}.{wf.source}.pth'
 
 
 def converted_path(info: ModelInfo, wf: WeightFile) -> str:

@@ -2,8 +2,8 @@
 
 ``model-index.yml`` imports one metafile per family in the OpenMMLab schema
 (``Collections`` / ``Models`` with ``Name``, ``Config``, ``In Collection``,
-``Alias Of``, ``Metadata``, ``Results``, ``Weights``, ``Weight Files``); see
-``docs/model_index.md``. It is looked up, first found wins, at
+``Alias Of``, ``Test Setting Of``, ``Metadata``, ``Results``, ``Weights``,
+``Weight Files``); see ``docs/model_index.md``. It is looked up, first found wins, at
 
 1. ``$UNIFORMER_MM_MODEL_INDEX`` (a file: a private zoo, or the tests'),
 2. ``uniformer_mm/.mim/model-index.yml`` (an installed, non-editable
@@ -125,6 +125,7 @@ class ModelInfo:
     config: str  # absolute path
     collection: str = ''
     alias_of: Optional[str] = None
+    test_setting_of: Optional[str] = None  # the row whose weights it tests
     task: Optional[str] = None
     metadata: dict = field(default_factory=dict)
     results: list = field(default_factory=list)
@@ -135,6 +136,13 @@ class ModelInfo:
     def canonical(self) -> str:
         """The name this one is an alias of, or its own."""
         return self.alias_of or self.name
+
+    @property
+    def weights_of(self) -> str:
+        """The row whose released files these are: the one this row is a
+        test setting of (a dense ``-w32`` / ``-h32`` row), else
+        :attr:`canonical`."""
+        return self.test_setting_of or self.canonical
 
     @property
     def tasks(self) -> List[str]:
@@ -230,10 +238,12 @@ class ModelIndex:
         self.files: List[str] = []
         self._load(self.path, set())
         for info in self.models.values():
-            if info.alias_of and info.alias_of not in self.models:
-                raise ModelIndexError(
-                    f'{info.name}: Alias Of {info.alias_of!r} names no model '
-                    f'of the index {self.path}')
+            for field, target in (('Alias Of', info.alias_of),
+                                  ('Test Setting Of', info.test_setting_of)):
+                if target and target not in self.models:
+                    raise ModelIndexError(
+                        f'{info.name}: {field} {target!r} names no model '
+                        f'of the index {self.path}')
 
     def _load(self, path: str, seen: set):
         import yaml
@@ -274,6 +284,7 @@ class ModelIndex:
             name=name, config=config,
             collection=str(entry.get('In Collection') or ''),
             alias_of=entry.get('Alias Of') or None,
+            test_setting_of=entry.get('Test Setting Of') or None,
             task=_task_of(entry), metadata=dict(entry.get('Metadata') or {}),
             results=list(entry.get('Results') or []),
             weight_files=_weight_files(entry, where, root), raw=dict(entry))
