@@ -329,6 +329,30 @@ def test_get_flops_shape_from_pipeline(capsys):
     assert re.search(r'params: 1\.\d\d M\s+input: 1x3x4x32x32', out), out
 
 
+def test_get_flops_dense_configs(capsys):
+    """Dense configs: segmentation / pose FLOPs at the papers' input (the
+    model index's numbers), detection parameters only."""
+    pytest.importorskip('mmseg')
+    pytest.importorskip('mmdet')
+    import yaml
+    rel = ('configs/uniformer_seg/fpn_uniformer-small-w32_in1k-pre_8xb4-'
+           '80k_ade20k-512x512.py')
+    result, out, _ = run_tool('tools/analysis/get_flops.py', [REPO / rel],
+                              capsys)
+    meta = yaml.safe_load((REPO / 'configs' / 'uniformer_seg' /
+                           'metafile.yml').read_text())
+    (row, ) = [m for m in meta['Models'] if m['Config'] == rel]
+    assert (result['flops'], result['params']) == (
+        row['Metadata']['FLOPs'], row['Metadata']['Parameters'])
+    assert 'FLOPs/view: 182.10 G  input: 1x3x512x2048' in out
+    assert 'backbone + neck + decode head' in out
+    _, out, _ = run_tool('tools/analysis/get_flops.py', [
+        REPO / 'configs' / 'uniformer_det' /
+        'mask-rcnn_uniformer-small-h14_in1k-pre_fpn_1x_coco.py'], capsys)
+    assert 'params: 41.20 M\n' in out and 'not counted' in out
+    assert 'FLOPs/view' not in out
+
+
 def test_benchmark_functions():
     torch.manual_seed(0)
     model = init_model(IMAGE_CFG)

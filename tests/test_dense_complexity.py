@@ -7,8 +7,10 @@ no initialisation). FLOPs are multiply-accumulates of one forward pass as
 the papers count them: the segmentation tables at 512x2048 for backbone +
 neck + decode head (the auxiliary head is not run at test time), the pose
 table at the input size for backbone + head; counted by
-``torch.utils.flop_counter`` (matrix products, convolutions and attention),
-which needs no data on the meta device.
+``uniformer_mm.analysis.flops.count_dense_flops``
+(``torch.utils.flop_counter``: matrix products, convolutions and attention),
+which needs no data on the meta device. The model index lists these counts
+(tests/test_model_index.py).
 """
 import importlib
 import os.path as osp
@@ -21,6 +23,8 @@ pytest.importorskip('mmseg')
 pytest.importorskip('mmpose')
 
 import uniformer_mm  # noqa: E402,F401
+from uniformer_mm.analysis.flops import (count_dense_flops,  # noqa: E402
+                                         dense_flops_input)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SEG = 'configs/uniformer_seg/{}_in1k-pre_{}_ade20k-512x512.py'
@@ -83,15 +87,7 @@ def build(path):
 
 
 def macs(cfg, model):
-    from torch.utils.flop_counter import FlopCounterMode
-    if hasattr(model, 'decode_head'):
-        shape, head = (512, 2048), model.decode_head
-    else:
-        shape, head = tuple(cfg.codec.input_size[::-1]), model.head
-    x = torch.empty(1, 3, *shape, device='meta')
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        head(model.extract_feat(x))
-    return counter.get_total_flops() / 2  # FLOPs -> multiply-accumulates
+    return count_dense_flops(model, dense_flops_input(cfg))
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -659,6 +660,144 @@ def test_inferencer_matches_tools_test(env, zoo, tmp_path):
     assert result['pred_class'] == CLASSES[best]  # from the checkpoint
     assert [t['class'] for t in result['topk']] == [
         CLASSES[i] for i in np.argsort(-expected, kind='stable')[:3]]
+
+
+# ---------------------------------------------------------------------------
+# dense prediction: an official segmentation release served, converted
+# (format v1_seg) and loaded by name; its test-time setting (w32) by name
+# ---------------------------------------------------------------------------
+SEG_ROW = ('configs/uniformer_seg/fpn_uniformer-small_in1k-pre_8xb4-80k_'
+           'ade20k-512x512.py')
+DENSE_TINY = dict(depths=[1, 1, 2, 1], embed_dims=[16, 32, 64, 64],
+                  head_dim=16)
+SEG_BODY = f'''
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, **{DENSE_TINY!r}),
+                  drop_path_rate=0., init_cfg=None),
+    neck=dict(in_channels=[16, 32, 64, 64], out_channels=16),
+    decode_head=dict(in_channels=[16, 16, 16, 16], channels=16,
+                     num_classes=5))
+'''
+
+
+@pytest.fixture(scope='module')
+def dense_zoo(tmp_path_factory):
+    """A tiny Semantic FPN row derived from the repository's config, its
+    official-layout file (regenerated: the official backbone names of
+    test_uniformer_dense, random values, no meta, as the official
+    segmentation releases were saved) on the server behind a
+    Google-Drive-like link, and a w32 test-time row of the same weights."""
+    pytest.importorskip('mmseg')
+    from test_uniformer_dense import official_backbone_keys, regenerate
+    root = tmp_path_factory.mktemp('dense_zoo')
+    (root / 'configs').mkdir()
+    (root / 'configs' / 'tiny-fpn_ade20k.py').write_text(
+        f'_base_ = [{str(REPO / SEG_ROW)!r}]\n' + SEG_BODY)
+    (root / 'configs' / 'tiny-fpn-w32_ade20k.py').write_text(
+        "_base_ = ['./tiny-fpn_ade20k.py']\n"
+        "model = dict(backbone=dict(stage3_attn='window', window_size=32))\n")
+    model = uniformer_mm.get_model(
+        str(root / 'configs' / 'tiny-fpn_ade20k.py'), device='meta')
+    backbone = regenerate(official_backbone_keys(DENSE_TINY['depths'],
+                                                 DENSE_TINY['embed_dims']))
+    heads = regenerate(OrderedDict(
+        (k, tuple(v.shape)) for k, v in model.state_dict().items()
+        if not k.startswith(('backbone.', 'data_preprocessor.'))), seed=1)
+    sd = OrderedDict([('backbone.' + k, v) for k, v in backbone.items()] +
+                     list(heads.items()))
+    data = _bytes({'state_dict': sd})
+    server = CheckpointServer()
+    # a Google-Drive-like link: no file name, no published hash
+    url = server.url + '/drive/uc?id=fpn_global_tiny&export=download'
+    server.files['/drive/uc'] = data
+    files = [weight('official', url)]
+    results = [{'Task': 'Semantic Segmentation', 'Dataset': 'ADE20K',
+                'Metrics': {'mIoU': 46.6}}]
+    models = [
+        {'Name': 'tiny-fpn_ade20k', 'In Collection': 'tiny dense',
+         'Config': 'configs/tiny-fpn_ade20k.py', 'Results': results,
+         'Metadata': {'Input': '512x2048'}, 'Weight Files': files,
+         'Weights': url},
+        {'Name': 'tiny-fpn-w32_ade20k', 'In Collection': 'tiny dense',
+         'Config': 'configs/tiny-fpn-w32_ade20k.py', 'Results': results,
+         'Test Setting Of': 'tiny-fpn_ade20k',
+         'Metadata': {'Input': '512x2048'}, 'Weight Files': files,
+         'Weights': url}]
+    (root / 'configs' / 'metafile.yml').write_text(yaml.safe_dump(
+        {'Collections': [{'Name': 'tiny dense'}], 'Models': models},
+        sort_keys=False))
+    index = root / 'model-index.yml'
+    index.write_text(yaml.safe_dump({'Import': ['configs/metafile.yml']}))
+    yield index, server, sd
+    server.close()
+
+
+def test_dense_checkpoint_by_name(dense_zoo, tmp_path, monkeypatch):
+    index, server, served = dense_zoo
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv(INDEX_ENV, str(index))
+    names = ['tiny-fpn-w32_ade20k', 'tiny-fpn_ade20k']
+    assert uniformer_mm.list_models(task='segmentation') == names
+    assert uniformer_mm.list_models(task='Semantic Segmentation') == names
+    assert uniformer_mm.list_models(task='detection') == []
+    assert uniformer_mm.list_models(task='image') == []
+
+    model = uniformer_mm.get_model('tiny-fpn_ade20k', pretrained=True)
+    assert model.task == 'segmentation' and not model.training
+    assert type(model).__name__ == 'EncoderDecoder'
+    assert model.backbone.stage3_block_modes() == ['global'] * 2
+    got = model.state_dict()
+    for key, value in served.items():  # backbone and heads: the served ones
+        assert torch.equal(got[key], value), key
+    assert len(server.requests_for('/drive/uc')) == 1
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    converted = torch.load(cache / 'uniformer_mm' /
+                           'tiny-fpn_ade20k.official.pth', weights_only=True)
+    assert converted['meta']['uniformer_convert']['source_format'] == \
+        'v1_seg'
+
+    # the test-time setting: the same file (no second download: it is
+    # cached under the name of the row it tests), the config's window
+    # attention
+    w32 = uniformer_mm.get_model('tiny-fpn-w32_ade20k', pretrained=True)
+    assert w32.backbone.stage3_block_modes() == ['window'] * 2
+    assert w32.backbone.window_size == 32
+    for key, value in w32.backbone.state_dict().items():
+        assert torch.equal(value, served['backbone.' + key]), key
+    assert len(server.requests_for('/drive/uc')) == 1
+    assert files_under(cache) == [
+        'tiny-fpn_ade20k.official.pth',
+        'uniformer_mm/tiny-fpn-w32_ade20k.official.pth',
+        'uniformer_mm/tiny-fpn_ade20k.official.pth']
+    assert hub.model_info('tiny-fpn-w32_ade20k').weights_of == \
+        'tiny-fpn_ade20k'
+    # a forward pass of the loaded model (512 -> 1/4 resolution logits)
+    with torch.no_grad():
+        logits = model(torch.zeros(1, 3, 64, 64), mode='tensor')
+    assert logits.shape == (1, 5, 16, 16)
+
+
+def test_test_setting_of_names_a_model(tmp_path):
+    meta = tmp_path / 'metafile.yml'
+    meta.write_text(yaml.safe_dump({'Models': [
+        {'Name': 'a-w32', 'Config': 'a-w32.py', 'Test Setting Of': 'a'}]}))
+    with pytest.raises(Exception) as e:
+        load_model_index(str(meta))
+    assert_one_line(e.value, "a-w32: Test Setting Of 'a' names no model")
+
+
+def test_dense_framework_missing_is_one_line(monkeypatch):
+    """A dense model whose framework does not import stops with one line
+    naming the framework and the install command (mmpose hidden here)."""
+    pytest.importorskip('mmpose')
+    from uniformer_mm.apis.inference import MissingFrameworkError
+    monkeypatch.delenv(INDEX_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, 'mmpose', None)
+    with pytest.raises(MissingFrameworkError) as e:
+        uniformer_mm.get_model('td-hm_uniformer-small_8xb128-210e_coco-'
+                               '256x192', device='meta')
+    assert_one_line(e.value, 'needs mmpose: mmpose is not installed',
+                    'pip install --no-deps mmpose==1.3.2', 'xtcocotools')
 
 
 # ---------------------------------------------------------------------------

@@ -101,6 +101,75 @@ def test_rewrite_and_check(index, tmp_path, capsys):
     assert 'needs one line' in capsys.readouterr().err
 
 
+DENSE = [
+    {'Name': 'mask-rcnn_uniformer-small-h14_in1k-pre_fpn_1x_coco',
+     'In Collection': 'UniFormer (mmdet)',
+     'Config': 'configs/det/mask-rcnn_uniformer-small-h14_in1k-pre_fpn_1x_'
+               'coco.py',
+     'Metadata': {'Parameters': 41_200_688},
+     'Results': [{'Task': 'Object Detection', 'Dataset': 'COCO',
+                  'Metrics': {'box AP': 45.6}},
+                 {'Task': 'Instance Segmentation', 'Dataset': 'COCO',
+                  'Metrics': {'mask AP': 41.6}}],
+     'Weight Files': [{'Source': 'official', 'URL':
+                       'https://drive.google.com/file/d/d/view',
+                       'File': 'unknown', 'Hash': 'unknown'}]},
+    {'Name': 'upernet_uniformer-small_ade20k', 'In Collection':
+     'UniFormer (mmseg)', 'Config': 'configs/seg/upernet_s.py',
+     'Metadata': {'Parameters': 51_521_132, 'FLOPs': 1_003_172_659_200,
+                  'Input': '512x2048'},
+     'Results': [{'Task': 'Semantic Segmentation', 'Dataset': 'ADE20K',
+                  'Metrics': {'mIoU': 47.6, 'mIoU(ms)': 48.5}}]},
+    {'Name': 'fpn_uniformer-small_ade20k', 'In Collection':
+     'UniFormer (mmseg)', 'Config': 'configs/seg/fpn_s.py',
+     'Metadata': {'Parameters': 25_299_926, 'FLOPs': 246_523_887_616,
+                  'Input': '512x2048'},
+     'Results': [{'Task': 'Semantic Segmentation', 'Dataset': 'ADE20K',
+                  'Metrics': {'mIoU': 46.6}}]},
+    {'Name': 'td-hm_uniformer-small_coco-256x192', 'In Collection':
+     'UniFormer (mmpose)', 'Config': 'configs/pose/td-hm_s.py',
+     'Metadata': {'Parameters': 25_232_465, 'FLOPs': 4_673_740_800,
+                  'Input': '256x192'},
+     'Results': [{'Task': 'Body 2D Keypoint', 'Dataset': 'COCO',
+                  'Metrics': {'AP': 0.74, 'AP@0.5': 0.903, 'AP@0.75': 0.822,
+                              'AR': 0.795}}]},
+]
+
+
+def test_render_dense(tmp_path):
+    """The dense-prediction tables: the task's metrics, input and FLOPs
+    only where the index counts them (not for detection), after the
+    classification tables."""
+    (tmp_path / 'configs').mkdir()
+    (tmp_path / 'configs' / 'metafile.yml').write_text(yaml.safe_dump(
+        {'Models': MODELS[:1] + DENSE}, sort_keys=False))
+    path = tmp_path / 'model-index.yml'
+    path.write_text(yaml.safe_dump({'Import': ['configs/metafile.yml']}))
+    lines = tool.render(load_model_index(str(path))).splitlines()
+    assert [ln for ln in lines if ln.startswith('**')] == [
+        '**UniFormerV2** — Action Recognition',
+        '**UniFormer (mmdet)** — Object Detection / Instance Segmentation',
+        '**UniFormer (mmpose)** — Body 2D Keypoint',
+        '**UniFormer (mmseg)** — Semantic Segmentation']
+    assert ('| config | paper box AP | paper mask AP | params (ours) | '
+            'weights |') in lines
+    assert ('| [mask-rcnn_uniformer-small-h14_in1k-pre_fpn_1x_coco](configs/'
+            'det/mask-rcnn_uniformer-small-h14_in1k-pre_fpn_1x_coco.py) | '
+            '45.6 | 41.6 | 41.2M | [official (Google Drive)](https://drive.'
+            'google.com/file/d/d/view) |') in lines
+    assert ('| config | input | paper mIoU | paper mIoU (ms) | params (ours) '
+            '| FLOPs (ours) | weights |') in lines
+    assert ('| [upernet_uniformer-small_ade20k](configs/seg/upernet_s.py) | '
+            '512×2048 | 47.6 | 48.5 | 51.5M | 1003G | — |') in lines
+    assert ('| [fpn_uniformer-small_ade20k](configs/seg/fpn_s.py) | '
+            '512×2048 | 46.6 | — | 25.3M | 247G | — |') in lines
+    assert ('| config | input | paper AP | AP50 | AP75 | AR | params (ours) '
+            '| FLOPs (ours) | weights |') in lines
+    assert ('| [td-hm_uniformer-small_coco-256x192](configs/pose/td-hm_s.py) '
+            '| 256×192 | 0.740 | 0.903 | 0.822 | 0.795 | 25.2M | 4.7G | — |'
+            ) in lines
+
+
 @pytest.mark.skipif(not (REPO / 'model-index.yml').is_file(),
                     reason='the repository has no model-index.yml yet')
 def test_readme_tables_are_up_to_date():

@@ -6,6 +6,11 @@ virtual environment works without the repository:
   (``configs/``, ``tools/``, ``model-index.yml``), and every packaged
   config's model builds (on the ``meta`` device) with the installed package
   alone, its ``uniformer_mm::`` label / channel maps included;
+* the ``dense`` extra (``pip install "uniformer-mm[dense]"``) brings mmdet
+  and mmseg: their configs build; the pose configs stop with one line saying
+  how to install mmpose (which no extra can: it declares torchvision and
+  chumpy), and build once it is installed the documented way
+  (docs/dense_prediction.md);
 * ``mim search uniformer_mm`` (openmim from PyPI) lists every config;
 * ``mim train uniformer_mm uniformer_demo_video.py`` finds the packaged
   demo config by name and trains it (1 short epoch), ``mim test`` tests the
@@ -39,27 +44,39 @@ MIM_DEPS = ['click', 'colorama', 'model-index', 'pandas', 'requests', 'rich',
 _NOT_SOURCES = {'.venv', '.git', 'build', 'dist', 'work_dirs', 'data',
                 'checkpoints'}
 
+#: builds every packaged config (argument ``dense``: the dense-prediction
+#: ones only) on the meta device; a config whose framework is missing is
+#: skipped with the package's one-line reason, logged on stderr
 CHECK = r'''
 import json, sys
 from pathlib import Path
 import torch
 import uniformer_mm
-from mmengine.config import Config
-from uniformer_mm.apis import build_model, get_task
+from uniformer_mm.apis import build_model, load_config
+from uniformer_mm.apis.inference import MissingFrameworkError
 from uniformer_mm.label_maps import resolve_path
 root = Path(uniformer_mm.__file__).resolve().parent
 mim = root / '.mim'
 configs = sorted(p.relative_to(mim).as_posix()
                  for p in (mim / 'configs').rglob('*.py')
                  if '_base_' not in p.parts)
-built = {}
+if sys.argv[1:] == ['dense']:
+    configs = [c for c in configs if c.startswith(
+        ('configs/uniformer_det/', 'configs/uniformer_seg/',
+         'configs/uniformer_pose/'))]
+built, skipped = {}, {}
 for rel in configs:
-    cfg = Config.fromfile(str(mim / rel))
-    with torch.device('meta'):
-        net = build_model(cfg, get_task(cfg))
+    try:
+        cfg = load_config(str(mim / rel))
+        with torch.device('meta'):
+            net = build_model(cfg)
+    except MissingFrameworkError as e:
+        skipped[rel] = str(e)
+        print(f'skipped {rel}: {e}', file=sys.stderr)
+        continue
     built[rel] = sum(p.numel() for p in net.parameters())
 print(json.dumps(dict(
-    package=str(root), configs=configs, params=built,
+    package=str(root), configs=configs, params=built, skipped=skipped,
     tools=sorted(p.name for p in (mim / 'tools').glob('*.py')),
     model_index=(mim / 'model-index.yml').is_file(),
     label_map=resolve_path('uniformer_mm::label_maps/kinetics400.txt'))))
@@ -101,8 +118,10 @@ def test_wheel_install_in_fresh_venv(tmp_path):
     py = venv / 'bin' / 'python'
     pip = [py, '-m', 'pip', 'install', '-q']
     _run(pip + [TORCH_SPEC], elsewhere)
+    version = [py, '-c', 'import torch; print(torch.__version__)']
+    torch_version = _run(version, elsewhere).stdout.strip()
     src = _sources(tmp_path / 'src')
-    _run(pip + [src], elsewhere)  # not editable
+    _run(pip + [f'{src}[dense]'], elsewhere)  # not editable
     _run(pip + ['--no-deps', 'openmim'], elsewhere)
     _run(pip + MIM_DEPS, elsewhere)
     env = dict(os.environ, PYTHONPATH='')
@@ -110,8 +129,26 @@ def test_wheel_install_in_fresh_venv(tmp_path):
 
     # the installed copy, from another directory, with the repository gone
     shutil.rmtree(src)
+    # the dense extra: mmdet and mmseg build; pose: one line, how to install
+    proc = _run([py, '-c', CHECK, 'dense'], elsewhere, env=env)
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    pose = [c for c in info['configs']
+            if c.startswith('configs/uniformer_pose/')]
+    assert pose and sorted(info['skipped']) == pose
+    assert set(info['params']) == set(info['configs']) - set(pose)
+    for rel, reason in info['skipped'].items():
+        assert 'needs mmpose: mmpose is not installed' in reason
+        assert 'pip install --no-deps mmpose==1.3.2' in reason
+        assert f'skipped {rel}: {reason}' in proc.stderr.splitlines()
+    # mmpose the documented way (docs/dense_prediction.md): then all build
+    _run(pip + ['--no-deps', 'mmpose==1.3.2'], elsewhere)
+    _run(pip + ['--no-build-isolation', '--no-binary', 'xtcocotools',
+                'xtcocotools>=1.12'], elsewhere)
+    # nothing replaced the torch installed first
+    assert _run(version, elsewhere).stdout.strip() == torch_version
     out = _run([py, '-c', CHECK], elsewhere, env=env).stdout
     info = json.loads(out.strip().splitlines()[-1])
+    assert info['skipped'] == {}
     site = (venv / 'lib').resolve()
     assert Path(info['package']).is_relative_to(site), info['package']
     assert Path(info['label_map']).is_relative_to(site)

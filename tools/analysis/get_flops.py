@@ -13,6 +13,13 @@ given; the number of views (clips x crops) is printed too.
 The model is built without pretrained weights and without ``init_weights``;
 ``--params-only`` builds it on PyTorch's ``meta`` device (no memory, no
 forward pass), which is enough to count parameters of the largest models.
+
+Dense-prediction configs (mmdet / mmseg / mmpose): segmentation FLOPs are
+those of backbone + neck + decode head at 512x2048 (the papers'), pose
+FLOPs those of backbone + head at the model input, counted on the meta
+device with ``uniformer_mm.analysis.flops.count_dense_flops`` (``--shape H
+W`` for another input); detection models get their parameters only (their
+FLOPs are not counted by this project).
 """
 import argparse
 import os.path as osp
@@ -28,11 +35,13 @@ except ImportError:  # a checkout that is not pip-installed
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
-from uniformer_mm.analysis.flops import count_flops  # noqa: E402
-from uniformer_mm.analysis.input_shape import infer_view_spec  # noqa: E402
+from uniformer_mm.analysis.flops import (count_dense_flops,  # noqa: E402
+                                         count_flops, dense_flops_input)
+from uniformer_mm.analysis.input_shape import (ViewSpec,  # noqa: E402
+                                               infer_view_spec)
 from uniformer_mm.apis.export import ScoreModel  # noqa: E402
-from uniformer_mm.apis.inference import (build_model, get_task,  # noqa: E402
-                                         load_config)
+from uniformer_mm.apis.inference import (DENSE_TASKS,  # noqa: E402
+                                         build_model, get_task, load_config)
 from uniformer_mm.engine.errors import (add_debug_argument,  # noqa: E402
                                         cli_errors)
 
@@ -64,10 +73,35 @@ def _fmt_shape(shape):
     return 'x'.join(str(s) for s in shape)
 
 
+def get_dense_flops(cfg, task, shape=None, params_only=False):
+    """:func:`get_flops` of a dense-prediction config (see the module
+    doc); ``flops`` is None with ``params_only`` and for detection."""
+    if shape and len(shape) != 2:
+        raise SystemExit(f'--shape needs H W for this {task} config, got '
+                         f'{shape}')
+    with torch.device('meta'):
+        model = build_model(cfg, task)
+    params = sum(p.numel() for p in model.parameters())
+    view = tuple(shape) if shape else dense_flops_input(cfg)
+    flops = None
+    if view is None:  # detection
+        if not params_only:
+            print('note: the FLOPs of detection models are not counted '
+                  '(parameters only)')
+    elif not params_only:
+        flops = count_dense_flops(model, view)
+    return dict(params=params, flops=flops, input_shape=(1, 3) + tuple(
+        view or ()), spec=ViewSpec((3, ) + tuple(view or ())),
+        counted=('backbone + neck + decode head' if task == 'segmentation'
+                 else 'backbone + head') + ', torch.utils.flop_counter')
+
+
 def get_flops(cfg, shape=None, params_only=False):
     """``dict(params, flops, input_shape, spec)`` for ``cfg``'s model;
     ``flops`` is None with ``params_only``."""
-    task = get_task(cfg)
+    task = get_task(cfg, dense=True)
+    if task in DENSE_TASKS:
+        return get_dense_flops(cfg, task, shape, params_only)
     spec = infer_view_spec(cfg, task)
     if shape:
         want = 3 if task == 'video' else 2
@@ -110,14 +144,18 @@ def run(args):
     line = f'params: {result["params"] / 1e6:.2f} M'
     if result['flops'] is not None:
         line += f'  FLOPs/view: {_giga(result["flops"])} G'
-    line += f'  input: {_fmt_shape(result["input_shape"])}'
+    if len(result['input_shape']) > 2:  # none for detection
+        line += f'  input: {_fmt_shape(result["input_shape"])}'
     print(line)
     if result['flops'] is not None and spec.views > 1 and not args.shape:
         print(f'views: {spec.clips} clips x {spec.crops} crops = '
               f'{spec.views}  FLOPs/sample: '
               f'{_giga(result["flops"] * spec.views)} G')
-    print('(FLOPs = multiply-accumulates of backbone + head, fvcore '
-          'convention as in the papers)')
+    if result['flops'] is not None:
+        counted = result.get('counted',
+                             'backbone + head, fvcore convention')
+        print(f'(FLOPs = multiply-accumulates of {counted}, as in the '
+              'papers)')
     return result
 
 

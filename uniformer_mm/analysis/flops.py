@@ -9,7 +9,7 @@ left out; :func:`count_flops` adds one (``q @ k^T`` plus ``attn @ v``).
 """
 from functools import reduce
 from operator import mul
-from typing import Any, List, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -71,3 +71,54 @@ def count_flops(model: nn.Module,
         model.train(was_training)
     params = sum(p.numel() for p in model.parameters())
     return int(flops), int(params)
+
+
+#: ``(H, W)`` at which the UniFormer papers count the FLOPs of the ADE20K
+#: segmentation models (Semantic FPN and UperNet alike).
+SEG_FLOPS_INPUT = (512, 2048)
+
+
+def dense_flops_input(cfg) -> Optional[Tuple[int, int]]:
+    """``(H, W)`` of the view on which the papers' FLOPs of a
+    dense-prediction config are counted: 512x2048 for segmentation (mmseg),
+    the model input (``codec.input_size``) for top-down pose (mmpose); None
+    for detection, whose FLOPs (the papers' 800x1280) this project does not
+    count."""
+    scope = cfg.get('default_scope')
+    if scope == 'mmseg':
+        return SEG_FLOPS_INPUT
+    if scope == 'mmpose':
+        width, height = cfg.codec.input_size
+        return int(height), int(width)
+    return None
+
+
+def count_dense_flops(model: nn.Module, shape: Tuple[int, int]) -> int:
+    """Multiply-accumulates of one test-time forward of a segmentation
+    (backbone + neck + decode head; the auxiliary head does not run at test
+    time) or top-down pose model (backbone + head) on a ``(1, 3, H, W)``
+    input, as the papers count them.
+
+    Counted with :class:`torch.utils.flop_counter.FlopCounterMode` (matrix
+    products, convolutions, scaled-dot-product attention; halved: it counts
+    a multiply-add as two), which needs no data: the model may be on the
+    ``meta`` device. Compare :func:`count_flops` (mmengine's tracer) for the
+    classification models.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+    head = getattr(model, 'decode_head', None) or getattr(model, 'head',
+                                                          None)
+    if head is None or not hasattr(model, 'extract_feat'):
+        raise ValueError(
+            f'{type(model).__name__} is no segmentor (decode_head) or '
+            'top-down pose estimator (head)')
+    device = next(model.parameters()).device
+    x = torch.empty(1, 3, *shape, device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            head(model.extract_feat(x))
+    finally:
+        model.train(was_training)
+    return int(counter.get_total_flops()) // 2

@@ -37,7 +37,9 @@ defaults to ``~/.cache/torch``):
 ``<File>`` is the published file name (where torch.hub and mmengine put
 downloads too, so a file either of them fetched is reused); files without a
 known name (Google Drive links) are ``<NAME>.<SOURCE>.pth``. ``<NAME>`` is
-the row an alias points to. Nothing reaches ``checkpoints/`` before it is
+the row an alias points to; for the published file of a test-setting row
+(``Test Setting Of``: a dense ``-w32`` / ``-h32`` row) the row it tests, so
+that both share one download. Nothing reaches ``checkpoints/`` before it is
 complete and verified.
 
 Every failure is one line (:class:`HubError` and its subclasses) naming the
@@ -115,8 +117,8 @@ def model_info(name: str) -> ModelInfo:
 
 
 def _task_matches(info: ModelInfo, task: str) -> bool:
-    want = TASK_ALIASES.get(task.lower().strip(), task)
-    return (info.task or '').lower() == want.lower()
+    want = TASK_ALIASES.get(task.lower().strip(), task).lower()
+    return any(t.lower() == want for t in info.tasks)
 
 
 def list_models(pattern: Optional[str] = None, task: Optional[str] = None,
@@ -127,9 +129,13 @@ def list_models(pattern: Optional[str] = None, task: Optional[str] = None,
         pattern: shell-style wildcard (``fnmatch``, case-insensitive), e.g.
             ``'uniformerv2*k400*'``; a pattern without wildcards matches
             names containing it.
-        task: ``'Action Recognition'`` / ``'video'`` or ``'Image
-            Classification'`` / ``'image'`` (the ``Task`` of the row's
-            results, else told by its input: ``TxHxW`` or ``HxW``).
+        task: a ``Task`` of the rows' results (``'Action Recognition'``,
+            ``'Image Classification'``, ``'Object Detection'``, ``'Instance
+            Segmentation'``, ``'Semantic Segmentation'``, ``'Body 2D
+            Keypoint'``) or a short name of :data:`TASK_ALIASES`
+            (``'video'``, ``'image'``, ``'detection'``, ``'segmentation'``,
+            ``'pose'``, ...); a row without results is told by its input
+            (``TxHxW``: video, ``HxW``: image).
         pretrained: only the names with released checkpoints.
     """
     index = _index()
@@ -168,7 +174,7 @@ def _partial_dir() -> str:
 def _raw_name(info: ModelInfo, wf: WeightFile) -> str:
     if wf.file:
         return osp.basename(wf.file)
-    return f'{info.canonical}.{wf.source}.pth'
+    return f'{info.weights_of}.{wf.source}.pth'
 
 
 def converted_path(info: ModelInfo, wf: WeightFile) -> str:
@@ -368,13 +374,7 @@ def _build_on_meta(config):
     from .inference import build_model, get_task, load_config
     cfg = load_config(config) if not isinstance(config, Config) else \
         copy.deepcopy(config)
-    try:
-        task = get_task(cfg)
-    except ValueError:  # dense prediction (mmdet / mmseg / mmpose)
-        from ..checkpoint.convert import build_model_on_meta
-        if isinstance(config, Config):
-            raise
-        return build_model_on_meta(config)
+    task = get_task(cfg, dense=True)  # dense: mmdet / mmseg / mmpose
     with torch.device('meta'):
         model = build_model(cfg, task)
     model.cfg, model.task = cfg, task

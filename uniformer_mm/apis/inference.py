@@ -5,6 +5,13 @@ Video configs (mmaction2, ``default_scope = 'mmaction'``) and image configs
 from ``default_scope``, or from the registry that knows ``model.type`` when
 the config has no scope (the files in ``configs/_base_/models``).
 
+Dense-prediction configs (mmdet / mmseg / mmpose: :data:`DENSE_TASKS`)
+are built and loaded by :func:`build_model` / :func:`init_model` too
+(``get_task(cfg, dense=True)``); classifying inputs (the pipeline and
+prediction functions below) is for video and image models only. A config
+whose framework is not installed stops with one line
+(:class:`MissingFrameworkError`) saying how to install it.
+
 Inputs are run through the test pipeline ``tools/test.py`` would use
 (:func:`test_pipeline_cfg`: ``test_dataloader.dataset.pipeline``, else the
 top-level ``test_pipeline``), with its loading steps replaced to suit the
@@ -28,6 +35,7 @@ import contextlib
 import copy
 import logging
 import os.path as osp
+import re
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -48,7 +56,8 @@ __all__ = [
     'inference_model', 'load_label_map', 'config_class_names', 'class_names',
     'extract_clip_feature',
     'pool_backbone_output', 'count_views', 'test_pipeline_cfg',
-    'scores_of_inputs', 'load_weights', 'check_model_config'
+    'scores_of_inputs', 'load_weights', 'check_model_config',
+    'DENSE_TASKS', 'MissingFrameworkError', 'missing_framework'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.flv', '.wmv',
@@ -57,6 +66,71 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff', '.ppm', '.pgm')
 
 _SCOPES = {'video': 'mmaction', 'image': 'mmpretrain'}
+
+#: Dense-prediction tasks and the scope (package) of their configs.
+DENSE_TASKS = {'detection': 'mmdet', 'segmentation': 'mmseg',
+               'pose': 'mmpose'}
+_ALL_SCOPES = dict(_SCOPES, **DENSE_TASKS)
+
+#: How to install a dense framework (docs/dense_prediction.md): mmdet and
+#: mmseg come with the ``dense`` extra; mmpose is installed without its
+#: declared dependencies (torchvision, chumpy) and needs xtcocotools built
+#: against the installed numpy.
+_DENSE_EXTRA = ('pip install "uniformer-mm[dense]" (in a clone: pip install '
+                '-e ".[dense]")')
+_INSTALL = {
+    'mmdet': _DENSE_EXTRA,
+    'mmseg': _DENSE_EXTRA,
+    'mmpose': _DENSE_EXTRA + ', then pip install --no-deps mmpose==1.3.2 '
+              'and pip install --no-build-isolation --no-binary xtcocotools '
+              '"xtcocotools>=1.12" (docs/dense_prediction.md)',
+}
+
+
+class MissingFrameworkError(ImportError):
+    """A dense-prediction config whose framework (mmdet, mmseg, mmpose) is
+    not installed or does not import; one line naming it and the fix."""
+
+
+def missing_framework(scope: str) -> Optional[str]:
+    """None when the dense framework ``scope`` (``'mmdet'``, ``'mmseg'``,
+    ``'mmpose'``) imports with its models, else the reason (one line)."""
+    import importlib
+    import importlib.util
+    if importlib.util.find_spec(scope) is None:
+        return f'{scope} is not installed'
+    try:
+        importlib.import_module(f'{scope}.models')
+    except ImportError as e:  # e.g. mmpose without xtcocotools
+        return f'{scope}.models does not import ({e})'
+    return None
+
+
+def _dense_scopes_named(path: str, seen=None) -> List[str]:
+    """The dense scopes whose configs ``path`` or the local files it names
+    (its ``_base_`` chain) refer to (``'mmpose::...'``), read as text: the
+    config cannot be parsed when one of them is missing."""
+    seen = set() if seen is None else seen
+    path = osp.abspath(path)
+    if path in seen or not osp.isfile(path):
+        return []
+    seen.add(path)
+    with open(path, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    scopes = [s for s in DENSE_TASKS.values() if f'{s}::' in text]
+    for name in re.findall(r"""['"]([^'":]+\.py)['"]""", text):
+        for scope in _dense_scopes_named(
+                osp.join(osp.dirname(path), name), seen):
+            if scope not in scopes:
+                scopes.append(scope)
+    return scopes
+
+
+def _require_framework(scope: str, what: str):
+    reason = missing_framework(scope)
+    if reason:
+        raise MissingFrameworkError(
+            f'{what} needs {scope}: {reason}. Install it: {_INSTALL[scope]}')
 
 # mmaction2 loading steps: opening a video ...
 _VIDEO_INITS = {
@@ -98,7 +172,14 @@ def load_config(config: Union[str, Path, Config],
     """A :class:`Config` from a path (or a copy of a Config), with
     ``cfg_options`` (dotted keys) merged in."""
     if isinstance(config, (str, Path)):
-        cfg = Config.fromfile(str(config))
+        try:
+            cfg = Config.fromfile(str(config))
+        except (AssertionError, ImportError, KeyError):
+            # mmengine cannot resolve an ``mmdet::`` / ``mmseg::`` /
+            # ``mmpose::`` base when the package is missing
+            for scope in _dense_scopes_named(str(config)):
+                _require_framework(scope, f'config {config}')
+            raise
     elif isinstance(config, Config):
         cfg = copy.deepcopy(config)
     else:
@@ -109,9 +190,26 @@ def load_config(config: Union[str, Path, Config],
     return cfg
 
 
-def get_task(cfg: Config) -> str:
-    """``'video'`` (mmaction2) or ``'image'`` (mmpretrain) for a config."""
+def get_task(cfg: Config, dense: bool = False) -> str:
+    """``'video'`` (mmaction2) or ``'image'`` (mmpretrain) for a config;
+    with ``dense=True`` also ``'detection'`` (mmdet), ``'segmentation'``
+    (mmseg) or ``'pose'`` (mmpose), told by ``default_scope``.
+
+    Raises:
+        ValueError: the task cannot be told, or a dense config without
+            ``dense=True`` (one line: the caller handles video and image
+            models only).
+    """
     scope = cfg.get('default_scope')
+    for task, name in DENSE_TASKS.items():
+        if scope == name:
+            if dense:
+                return task
+            raise ValueError(
+                f'this is an {scope} ({task}) config; video and image '
+                'classification only here: use tools/train.py / '
+                'tools/test.py, or uniformer_mm.get_model / build_model for '
+                'the model itself')
     _import_models()
     for task, name in _SCOPES.items():
         if scope == name:
@@ -137,6 +235,11 @@ def get_task(cfg: Config) -> str:
 
 
 def _model_registry(task):
+    if task in DENSE_TASKS:
+        import importlib
+        scope = DENSE_TASKS[task]
+        _require_framework(scope, f'a {task} model')
+        return importlib.import_module(f'{scope}.registry').MODELS
     if task == 'video':
         from mmaction.registry import MODELS
     else:
@@ -145,6 +248,11 @@ def _model_registry(task):
 
 
 def _transform_registry(task):
+    if task not in _SCOPES:
+        raise ValueError(
+            f'the inputs of a {task} model are not prepared here (video and '
+            'image classification only): use the test pipeline of '
+            f'{DENSE_TASKS.get(task, task)}')
     if task == 'video':
         from mmaction.registry import TRANSFORMS
     else:
@@ -154,7 +262,7 @@ def _transform_registry(task):
 
 def _scope(task):
     """Context manager making the task's registry scope the default."""
-    return DefaultScope.overwrite_default_scope(_SCOPES[task])
+    return DefaultScope.overwrite_default_scope(_ALL_SCOPES[task])
 
 
 def _drop_pretrained(model_cfg):
@@ -203,9 +311,12 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     initialisation of their constructors) and without the data
     preprocessor's training-time batch ``blending`` (mixup / cutmix: not
     used at inference, and a torch ``Beta`` distribution cannot be built on
-    the ``meta`` device)."""
+    the ``meta`` device).
+
+    ``task``: as :func:`get_task` gives it, dense tasks included (default:
+    ``get_task(cfg, dense=True)``)."""
     _import_models()
-    task = task or get_task(cfg)
+    task = task or get_task(cfg, dense=True)
     check_model_config(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
@@ -221,8 +332,8 @@ def init_model(config: Union[str, Path, Config],
                device: Union[str, torch.device] = 'cpu',
                cfg_options: Optional[dict] = None,
                min_loaded_fraction: Optional[float] = None) -> nn.Module:
-    """Build a recognizer (mmaction2) or classifier (mmpretrain) for
-    inference.
+    """Build a recognizer (mmaction2) or classifier (mmpretrain) -- or a
+    dense-prediction model (mmdet / mmseg / mmpose) -- for inference.
 
     Args:
         config: config file or :class:`Config`.
@@ -241,13 +352,13 @@ def init_model(config: Union[str, Path, Config],
 
     Returns:
         The model in eval mode, with ``model.cfg`` (the config) and
-        ``model.task`` (``'video'`` or ``'image'``). ``model.dataset_meta``
+        ``model.task`` (``'video'``, ``'image'`` or a dense task). ``model.dataset_meta``
         is taken from the checkpoint's meta when it has class names, else
         ``{'classes': config_class_names(cfg)}`` when the config names them
         (see :func:`config_class_names`).
     """
     cfg = load_config(config, cfg_options)
-    task = get_task(cfg)
+    task = get_task(cfg, dense=True)
     model = build_model(cfg, task)
     if checkpoint is None:
         with _scope(task), _quiet_logger():
@@ -259,7 +370,8 @@ def init_model(config: Union[str, Path, Config],
         meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
         if isinstance(meta, dict) and meta.get('dataset_meta'):
             model.dataset_meta = copy.deepcopy(meta['dataset_meta'])
-    if not (getattr(model, 'dataset_meta', None) or {}).get('classes'):
+    if task in _SCOPES and not (getattr(model, 'dataset_meta', None) or
+                                {}).get('classes'):
         names = config_class_names(cfg, task)
         if names is not None:
             meta = dict(getattr(model, 'dataset_meta', None) or {})

@@ -2,8 +2,8 @@
 
 ``model-index.yml`` imports one metafile per family in the OpenMMLab schema
 (``Collections`` / ``Models`` with ``Name``, ``Config``, ``In Collection``,
-``Alias Of``, ``Metadata``, ``Results``, ``Weights``, ``Weight Files``); see
-``docs/model_index.md``. It is looked up, first found wins, at
+``Alias Of``, ``Test Setting Of``, ``Metadata``, ``Results``, ``Weights``,
+``Weight Files``); see ``docs/model_index.md``. It is looked up, first found wins, at
 
 1. ``$UNIFORMER_MM_MODEL_INDEX`` (a file: a private zoo, or the tests'),
 2. ``uniformer_mm/.mim/model-index.yml`` (an installed, non-editable
@@ -42,7 +42,10 @@ __all__ = [
 #: package's.
 INDEX_ENV = 'UNIFORMER_MM_MODEL_INDEX'
 
-#: Short task names accepted by ``list_models(task=...)``.
+#: Short task names accepted by ``list_models(task=...)`` (lower case) and
+#: the ``Task`` of the index they stand for (OpenMMLab's names). A detection
+#: row has two tasks (``Object Detection`` and ``Instance Segmentation``,
+#: box and mask AP).
 TASK_ALIASES = {
     'video': 'Action Recognition',
     'action recognition': 'Action Recognition',
@@ -50,6 +53,15 @@ TASK_ALIASES = {
     'image': 'Image Classification',
     'image classification': 'Image Classification',
     'classification': 'Image Classification',
+    'detection': 'Object Detection',
+    'object detection': 'Object Detection',
+    'instance segmentation': 'Instance Segmentation',
+    'segmentation': 'Semantic Segmentation',
+    'semantic segmentation': 'Semantic Segmentation',
+    'pose': 'Body 2D Keypoint',
+    'pose estimation': 'Body 2D Keypoint',
+    'keypoint': 'Body 2D Keypoint',
+    'body 2d keypoint': 'Body 2D Keypoint',
 }
 
 _PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -113,6 +125,7 @@ class ModelInfo:
     config: str  # absolute path
     collection: str = ''
     alias_of: Optional[str] = None
+    test_setting_of: Optional[str] = None  # the row whose weights it tests
     task: Optional[str] = None
     metadata: dict = field(default_factory=dict)
     results: list = field(default_factory=list)
@@ -123,6 +136,32 @@ class ModelInfo:
     def canonical(self) -> str:
         """The name this one is an alias of, or its own."""
         return self.alias_of or self.name
+
+    @property
+    def weights_of(self) -> str:
+        """The row whose released files these are: the one this row is a
+        test setting of (a dense ``-w32`` / ``-h32`` row), else
+        :attr:`canonical`."""
+        return self.test_setting_of or self.canonical
+
+    @property
+    def tasks(self) -> List[str]:
+        """Every ``Task`` of ``Results`` (in order; ``[task]`` for a row
+        without results whose task its input tells, else ``[]``)."""
+        tasks = [str(r['Task']) for r in self.results
+                 if isinstance(r, dict) and r.get('Task')]
+        return list(dict.fromkeys(tasks)) or ([self.task] if self.task
+                                               else [])
+
+    def metric(self, name: str) -> Optional[float]:
+        """The first value of metric ``name`` (e.g. ``'box AP'``,
+        ``'mIoU'``) among ``Results``, or None."""
+        for result in self.results:
+            metrics = (result.get('Metrics') or {}) if isinstance(
+                result, dict) else {}
+            if name in metrics:
+                return metrics[name]
+        return None
 
     @property
     def top1(self) -> Optional[float]:
@@ -199,10 +238,12 @@ class ModelIndex:
         self.files: List[str] = []
         self._load(self.path, set())
         for info in self.models.values():
-            if info.alias_of and info.alias_of not in self.models:
-                raise ModelIndexError(
-                    f'{info.name}: Alias Of {info.alias_of!r} names no model '
-                    f'of the index {self.path}')
+            for field, target in (('Alias Of', info.alias_of),
+                                  ('Test Setting Of', info.test_setting_of)):
+                if target and target not in self.models:
+                    raise ModelIndexError(
+                        f'{info.name}: {field} {target!r} names no model '
+                        f'of the index {self.path}')
 
     def _load(self, path: str, seen: set):
         import yaml
@@ -243,6 +284,7 @@ class ModelIndex:
             name=name, config=config,
             collection=str(entry.get('In Collection') or ''),
             alias_of=entry.get('Alias Of') or None,
+            test_setting_of=entry.get('Test Setting Of') or None,
             task=_task_of(entry), metadata=dict(entry.get('Metadata') or {}),
             results=list(entry.get('Results') or []),
             weight_files=_weight_files(entry, where, root), raw=dict(entry))
