@@ -352,7 +352,9 @@ def test_frame_differences_reveal_the_class(decoded):
 # images
 # --------------------------------------------------------------------------
 def test_image_demo_custom_dataset(tmp_path):
+    from mmengine.registry import init_default_scope
     from mmpretrain.datasets import CustomDataset
+    init_default_scope('mmpretrain')  # as the image configs set it
     root = str(tmp_path / 'img')
     info = make_image_demo(root, num_train_per_class=5, num_val_per_class=2)
     assert info['generated']
