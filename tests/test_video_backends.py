@@ -92,17 +92,44 @@ def test_prepared_copy_decodes_few_frames(prepared):
 
 
 def test_rgb_conversion_reuses_one_reformatter():
-    """One swscale context per thread (frame.to_ndarray builds one per
-    frame); the pixels are those of to_ndarray (decord's, tested above)."""
+    """One single-threaded swscale context per thread and process
+    (frame.to_ndarray builds one per frame, with a thread pool); the pixels
+    are those of to_ndarray (decord's, tested above)."""
     a = video_decode._rgb_reformatter(av)
     assert video_decode._rgb_reformatter(av) is a
     with av.open(str(KINETICS)) as container:
         for i, frame in enumerate(container.decode(video=0)):
-            assert np.array_equal(a.reformat(frame, format='rgb24')
-                                  .to_ndarray(), frame.to_ndarray(
-                                      format='rgb24'))
+            assert np.array_equal(a.reformat(frame, format='rgb24',
+                                             threads=1).to_ndarray(),
+                                  frame.to_ndarray(format='rgb24'))
             if i == 5:
                 break
+
+
+def test_decoding_in_forked_workers_after_the_parent():
+    """Loader workers forked after the main process decoded (another
+    frame size) decode too: no swscale context crosses the fork (one made
+    with slice threads there deadlocked in the child)."""
+    import torch
+    decode(KINETICS, [0, 100])  # the parent converts 340x256 frames
+    small = Path(__file__).resolve().parent / 'data' / 'videos' / 'test.mp4'
+
+    class Frames(torch.utils.data.Dataset):
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            path = KINETICS if i % 2 else small
+            return int(np.stack(decode(path, [i, 50])[1]).sum())
+
+    loader = torch.utils.data.DataLoader(
+        Frames(), num_workers=2, batch_size=None,
+        multiprocessing_context='fork', timeout=120)
+    sums = [int(s) for s in loader]
+    expected = [int(np.stack(decode(KINETICS if i % 2 else small,
+                                    [i, 50])[1]).sum()) for i in range(4)]
+    assert sums == expected
 
 
 # --------------------------------------------------------------- torchcodec

@@ -263,12 +263,14 @@ def _remove(path: Optional[str]) -> None:
 def transcode(src: str, settings: PrepareSettings,
               video_path: Optional[str] = None,
               frames_dir: Optional[str] = None,
-              x264_options: Optional[Dict[str, str]] = None) -> Dict:
+              x264_options: Optional[Dict[str, str]] = None,
+              size: Optional[Tuple[int, int]] = None) -> Dict:
     """Decode ``src`` once and write the copy (``video_path``, an H.264 MP4)
     and/or the JPEG frames (into the existing folder ``frames_dir``) as
     ``settings`` say, without verification or renaming (see
     :func:`prepare_one`). ``x264_options`` replaces the random-access
-    options (e.g. the benchmark's long-GOP "raw download").
+    options and ``size`` (w, h) the short-side rule (e.g. the benchmark's
+    1280x720 long-GOP "raw download").
 
     Returns:
         dict: ``frames`` written, ``width``, ``height``, ``source_frames``.
@@ -284,8 +286,8 @@ def transcode(src: str, settings: PrepareSettings,
         src_w, src_h = stream.codec_context.width, stream.codec_context.height
         if not src_w or not src_h:
             raise PrepareError('video stream without a frame size')
-        width, height = output_size(src_w, src_h, settings.short_side,
-                                    settings.upscale)
+        width, height = size or output_size(
+            src_w, src_h, settings.short_side, settings.upscale)
         interp = Interpolation.AREA if width * height < src_w * src_h else \
             Interpolation.BICUBIC
         fps = Fraction(str(settings.fps)) if settings.fps else None
@@ -317,7 +319,7 @@ def transcode(src: str, settings: PrepareSettings,
         for frame in frames:
             if frame is not last:  # (a frame repeated for a higher rate)
                 scaled = scaler.reformat(frame, width, height, 'yuv420p',
-                                         interpolation=interp)
+                                         interpolation=interp, threads=1)
                 last = frame
             if out is not None:
                 scaled.pts = written
@@ -328,7 +330,8 @@ def transcode(src: str, settings: PrepareSettings,
                 for packet in ostream.encode(scaled):
                     out.mux(packet)
             if frames_dir:
-                img = rgb.reformat(scaled, format='rgb24').to_ndarray()
+                img = rgb.reformat(scaled, format='rgb24',
+                                   threads=1).to_ndarray()
                 name = osp.join(frames_dir, FRAME_TEMPLATE.format(written + 1))
                 if not cv2.imwrite(name, img[..., ::-1], jpeg):
                     raise PrepareError(f'cannot write {name}')
