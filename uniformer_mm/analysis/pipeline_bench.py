@@ -331,8 +331,8 @@ class _LoaderSet(torch.utils.data.Dataset):
 
 
 def _worker_init(_):
-    import cv2
-    cv2.setNumThreads(0)  # as mmengine's workers
+    # (OpenCV is single-threaded already: measure() set it before the
+    # fork; setting it here could wait for pool threads the child lacks)
     torch.set_num_threads(1)
 
 

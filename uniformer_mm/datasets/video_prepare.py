@@ -572,9 +572,27 @@ def _worker_init(parent: int, lock_fd: int) -> None:
     # leave it held by a worker that is still exiting
     with contextlib.suppress(OSError):
         os.close(lock_fd)
-    with contextlib.suppress(Exception):
+    # (OpenCV: single-threaded, set in the parent before the fork; changing
+    # it here would wait for the parent's pool threads, which a forked
+    # child does not have)
+
+
+@contextlib.contextmanager
+def _opencv_threads_off():
+    """OpenCV without its thread pool while workers are forked (a pool
+    that the parent used does not survive ``fork``: the child would wait
+    for its threads forever); the caller's setting is restored after."""
+    try:
         import cv2
-        cv2.setNumThreads(1)
+    except ImportError:
+        yield
+        return
+    old = cv2.getNumThreads()
+    cv2.setNumThreads(0)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(old)
 
 
 def _work(args) -> Tuple[_Task, Optional[Dict], Optional[str]]:
@@ -792,8 +810,9 @@ def _prepare_locked(entries, src_root, out_root, settings, workers,
                 record(*_work((task, out_root, settings, digest)))
         else:
             ctx = multiprocessing.get_context('fork')
-            pool = ctx.Pool(min(workers, len(todo)), _worker_init,
-                            (os.getpid(), lock_fd))
+            with _opencv_threads_off():
+                pool = ctx.Pool(min(workers, len(todo)), _worker_init,
+                                (os.getpid(), lock_fd))
             jobs = ((task, out_root, settings, digest) for task in todo)
             for result in pool.imap_unordered(_work, jobs):
                 record(*result)
