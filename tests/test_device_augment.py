@@ -322,9 +322,38 @@ def test_config_switch_and_check(tmp_path):
         check_config(cfg)
 
 
-def test_training_step_with_device_augmentation(frames):
-    """A tiny UniFormer trained one optimizer step on deferred batches."""
+def test_training_step_with_device_augmentation():
+    """The dense V1 recipe of kinetics400_dense.py (2 repeated
+    augmentations, random erasing) with the augmentation deferred, on the
+    real clip through a DataLoader worker and repeat_pseudo_collate: a tiny
+    UniFormer takes one optimizer step."""
+    from mmaction.datasets import repeat_pseudo_collate
     from mmengine.optim import OptimWrapper
+    from uniformer_mm.analysis.pipelines import (DENSE_PIPELINE_CONFIG,
+                                                 config_pipelines)
+    from uniformer_mm.datasets.config_utils import update_transforms
+    pipe = config_pipelines(DENSE_PIPELINE_CONFIG)['train']
+    pipe = update_transforms(  # small: 8 frames, 64 px
+        pipe, SampleFrames=dict(clip_len=8, frame_interval=4),
+        Resize=dict(scale=(-1, 80)),
+        FusedRandomResizedCropFlip=dict(scale=64))
+    pipeline = Compose(defer_augmentation(pipe))
+
+    class Clips(torch.utils.data.Dataset):
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return pipeline(dict(filename=str(KINETICS), label=i,
+                                 start_index=0, modality='RGB'))
+
+    loader = torch.utils.data.DataLoader(
+        Clips(), batch_size=2, num_workers=1, collate_fn=repeat_pseudo_collate,
+        multiprocessing_context='fork')
+    batch = next(iter(loader))
+    assert len(batch['inputs']) == 4  # 2 videos x 2 repeats
+    assert batch['inputs'][0].shape == (1, 3, 8, 80, 106)  # not cropped
     model = MODELS.build(dict(
         type='Recognizer3D',
         backbone=dict(type='UniFormerVideo', arch=dict(
@@ -333,11 +362,11 @@ def test_training_step_with_device_augmentation(frames):
         cls_head=dict(type='I3DHead', in_channels=64, num_classes=4),
         data_preprocessor=dict(type='DeviceAugmentPreprocessor', mean=MEAN,
                                std=STD, format_shape='NCTHW')))
+    data = model.data_preprocessor(copy.deepcopy(batch), training=True)
+    assert data['inputs'].shape == (4, 1, 3, 8, 64, 64)
+    # the repeats of one video got different crops
+    assert not torch.equal(data['inputs'][0], data['inputs'][1])
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    small = frames[:4, ::2, ::2]  # 4 frames of 128x170
-    pipe = Compose(defer_augmentation(recipe(short_side=128,
-                                             erase_prob=1.0)))
-    batch = _batch(pipe, small, [0, 1])
     before = [p.detach().clone() for p in model.parameters()]
     losses = model.train_step(batch, optim)
     assert torch.isfinite(losses['loss'])

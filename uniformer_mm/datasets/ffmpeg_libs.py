@@ -19,7 +19,7 @@ re-run of itself, a test's subprocess)::
 or in a shell (the module prints ``LD_LIBRARY_PATH=...`` as its last
 line, after the log lines of ``import uniformer_mm``)::
 
-    export $(python -m uniformer_mm.datasets.ffmpeg_libs /tmp/ffmpeg-libs | tail -n 1)
+    export $(python -m uniformer_mm.datasets.ffmpeg_libs /tmp/ff | tail -n 1)
 
 Then torchcodec and PyAV decode with the same FFmpeg build. A system FFmpeg
 (e.g. Debian's ``libavcodec59``) works as well and needs none of this.

@@ -679,9 +679,9 @@ class VideoRandAugment(BaseTransform):
         return out
 
     def deferred(self, params):
-        """The record of ``params`` that
-        :class:`~uniformer_mm.models.data_preprocessors.DeviceAugmentPreprocessor`
-        applies (``defer=True``)."""
+        """The record of ``params`` that ``DeviceAugmentPreprocessor``
+        (``uniformer_mm.models.data_preprocessors``) applies
+        (``defer=True``)."""
         return ('rand_augment',
                 dict(ops=[(name, tuple(float(a) for a in args), interp)
                           for name, args, interp in params],
