@@ -1,134 +1,275 @@
-"""Clips per second of our video train pipelines vs mmaction2-only chains.
+"""Clips/s of the video data pipelines per CPU core and with loader workers,
+and the CPU cores a GPU needs.
 
-    python tools/analysis/bench_video_pipeline.py [--video V] [--n 30]
+    python tools/analysis/bench_video_pipeline.py [--video V]
+        [--sources original prepared frames original-720p prepared-720p
+                   frames-720p]
+        [--pipelines train train-device dense dense-device test
+                     mmaction2-train mmaction2-test]
+        [--backends pyav decord torchcodec] [--runs 5] [--clips 10]
+        [--warmup 2] [--workers 2] [--loader-all]
+        [--gpu-clips-per-s uniformerv2-b16=450 uniformer-b16=680]
+        [--peak-tflops 989.4] [--mfu 0.4]
+        [--work-dir work_dirs/bench_video_pipeline] [--json OUT]
 
-Runs single-process, with OpenCV and torch single-threaded (what a data
-loader worker does: mmengine sets ``cv2.setNumThreads(0)``), every pipeline
-on the same video with the same seeds (interleaved), and prints clips/s of
-the whole pipeline (decode included) and of the transforms after decoding,
-and the median decode time per video and augmentation time per clip.
+What is measured:
 
-mmaction2's own UniFormerV2 recipe uses ``PytorchVideoWrapper(op=
-'RandAugment')``, which needs pytorchvideo + torchvision and cannot run in
-this environment; the mmaction2-only chains below therefore have *no*
-RandAugment (mmaction2 has no other RandAugment) and are a lower bound of
-the cost of mmaction2's recipe.
+* **Sources** (``uniformer_mm/analysis/pipeline_bench.py``, made once in
+  ``--work-dir``): ``original`` is the real Kinetics clip
+  ``tests/data/videos/kinetics_arm_wrestling.mp4`` (340x256, 280 frames,
+  H.264 with B-frames, key frames at 0/187/230/268); ``original-720p`` is
+  that clip re-encoded at 1280x720 with libx264's defaults (key frames at
+  most every 250 frames and at scene cuts, B-pyramid, CRF 23): raw Kinetics
+  downloads are 720p/1080p H.264 with long GOPs, and this is a stand-in
+  (an upscaled 340x256 clip: fewer details than a real 720p video, so its
+  decoding is, if anything, cheaper); ``prepared`` / ``prepared-720p``
+  are the copies ``tools/data/prepare_videos.py`` makes with its defaults
+  at the recipes' resolution (short side 256); ``frames`` /
+  ``frames-720p`` are its JPEG frame folders.
+* **Pipelines** (``uniformer_mm/analysis/pipelines.py``): ``train`` = the
+  UniFormerV2 recipe of ``configs/_base_/datasets/kinetics400.py``
+  (RandAugment included), ``dense`` = the UniFormer V1 recipe of
+  ``kinetics400_dense.py`` (2 repeated augmentations: 2 clips per
+  decoded sample), ``*-device`` = the same with ``defer_augmentation`` (the
+  workers' part when the augmentation runs on the GPU), ``test`` = 4 clips
+  x 3 crops (counted per video), ``mmaction2-train`` / ``mmaction2-test``
+  = mmaction2's chains (decord; the train chain without RandAugment, which
+  mmaction2 only has through pytorchvideo: a lower bound of its cost), on
+  the originals only. Our pipelines run with every ``--backends`` of
+  ``VideoInit`` on videos (the dense ones with the first backend only) and
+  with mmaction2's ``RawFrameDecode`` on frame folders.
+* **Per core**: every setting in this process, OpenCV and torch single-
+  threaded (what a data loader worker is), ``--runs`` runs of ``--clips``
+  samples each after ``--warmup``, the settings in alternating order
+  (forward, backward, ...) so that load changes hit all alike; medians of
+  the per-run clips/s (wall clock) and of clips per CPU second, the time of
+  every transform (decoding = ``*Init`` + ``*Decode``) and the frames the
+  PyAV decoder produced per sample.
+* **Loader**: clips/s through a ``torch.utils.data.DataLoader`` with
+  ``--workers`` processes (batch 1, fork), timed from the moment every
+  worker delivered its first sample, ``--runs`` alternating runs, medians;
+  for the ``train*`` / ``dense*`` / ``mmaction2-train`` settings of the
+  first backend (``--loader-all``: all settings).
+* **Cores per GPU**: GPU training clips/s divided by clips/s per core, for
+  UniFormerV2-B/16 8x224 (fed by the sparse ``train`` pipelines) and
+  UniFormer-B 16x224 (the ``dense`` ones). The GPU rate is
+  ``--gpu-clips-per-s`` (e.g. measured with ``tools/analysis/
+  compare_mmaction.py --train-throughput``), else ``--mfu`` x
+  ``--peak-tflops`` / (6 x forward multiply-adds per clip) -- by default 40
+  % of an H100's 989.4 dense bf16 TFLOP/s: 446 clips/s for UniFormerV2-B/16
+  (148 GMACs) and 682 for UniFormer-B 16x224 (96.7 GMACs).
+
+torchcodec: when it cannot load FFmpeg libraries, the tool runs itself
+again with ``LD_LIBRARY_PATH`` pointing to PyAV's bundled FFmpeg
+(``uniformer_mm/datasets/ffmpeg_libs.py``): the same FFmpeg build for both.
+
+Results: tables on stdout (markdown) and everything in ``--json``.
 """
 import argparse
-import copy
-import random
-import time
-from pathlib import Path
+import json
+import os
+import os.path as osp
+import sys
 
-import cv2
-import numpy as np
-import torch
+try:
+    import uniformer_mm  # noqa: F401
+except ImportError:  # a checkout that is not pip-installed
+    sys.path.insert(
+        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    import uniformer_mm  # noqa: F401
 
-import uniformer_mm  # noqa: F401
-from mmengine.dataset import Compose
-from mmengine.registry import init_default_scope
+from uniformer_mm.analysis import pipeline_bench as pb  # noqa: E402
+from uniformer_mm.analysis.compare_mmaction import (  # noqa: E402
+    PEAK_TFLOPS, describe_machine, load_average)
 
-# the Kinetics clip of the repository's test data
-DEFAULT_VIDEO = (Path(__file__).resolve().parents[2] / 'tests' / 'data' /
-                 'videos' / 'kinetics_arm_wrestling.mp4')
-MEAN, STD = [114.75] * 3, [57.375] * 3
-
-
-def chains():
-    fmt = [dict(type='FormatShape', input_format='NCTHW'),
-           dict(type='PackActionInputs')]
-    mm_crop = [dict(type='RandomResizedCrop'),
-               dict(type='Resize', scale=(224, 224), keep_ratio=False),
-               dict(type='Flip', flip_ratio=0.5)]
-    our_crop = [dict(type='FusedRandomResizedCropFlip', scale=224)]
-    randaug = [dict(type='VideoRandAugment',
-                    config_str='rand-m7-n4-mstd0.5-inc1',
-                    interpolation='bicubic')]
-    resize = [dict(type='Resize', scale=(-1, 256))]
-    mm_erase = [dict(type='RandomErasing', erase_prob=0.25, mode='rand',
-                     fill_color=MEAN, fill_std=STD)]
-    our_erase = [dict(type='VideoRandomErasing', probability=0.25,
-                      mean=MEAN, std=STD)]
-    sparse = [dict(type='UniformSample', clip_len=8, num_clips=1)]
-    dense = [dict(type='SampleFrames', clip_len=16, frame_interval=4,
-                  num_clips=1)]
-    return {
-        'V2 sparse U8 (1 clip/video)': {
-            'mmaction2-only: Resize,RRC,Resize,Flip (no RandAug)':
-            (sparse, resize + mm_crop + fmt, 1),
-            'ours: Resize,FusedRRCFlip (no RandAug)':
-            (sparse, resize + our_crop + fmt, 1),
-            'ours: Resize,VideoRandAugment m7n4,FusedRRCFlip (recipe)':
-            (sparse, resize + randaug + our_crop + fmt, 1),
-        },
-        'V1 dense 16x4 (2 clips/video, repeated aug)': {
-            'mmaction2-only: Resize,RRC,Resize,Flip,RandomErasing x2 '
-            '(no RandAug)': (dense, resize + mm_crop + mm_erase + fmt, 2),
-            'ours: Resize,FusedRRCFlip,VideoRandomErasing x2 (no RandAug)':
-            (dense, resize + our_crop + our_erase + fmt, 2),
-            'ours: Resize,VideoRandAugment m7n4,FusedRRCFlip,'
-            'VideoRandomErasing x2 (recipe)':
-            (dense, resize + randaug + our_crop + our_erase + fmt, 2),
-        },
-    }
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_VIDEO = osp.join(REPO, 'tests', 'data', 'videos',
+                         'kinetics_arm_wrestling.mp4')
+_REEXEC = 'UNIFORMER_MM_BENCH_FFMPEG_ENV'
+#: done-when targets: ours (train, RandAugment included) / mmaction2 train
+TARGETS = {'prepared': 3.0, 'original': 1.5}
 
 
-def _run(head, aug, repeats, video, seed):
-    np.random.seed(seed)
-    random.seed(seed)
-    t0 = time.perf_counter()
-    res = head(dict(filename=str(video), label=0, start_index=0,
-                    modality='RGB'))
-    t1 = time.perf_counter()
-    for _ in range(repeats):  # decode once, augment `repeats` times
-        r = copy.copy(res)
-        r['imgs'] = [im.copy() for im in res['imgs']]
-        out = aug(r)
-        assert out['inputs'].shape[-1] == 224
-    return t1 - t0, time.perf_counter() - t1
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--video', default=DEFAULT_VIDEO)
+    parser.add_argument('--sources', nargs='+', default=list(pb.SOURCES),
+                        choices=list(pb.SOURCES))
+    parser.add_argument('--pipelines', nargs='+', default=list(pb.PIPELINES),
+                        choices=list(pb.PIPELINES))
+    parser.add_argument('--backends', nargs='+',
+                        default=['pyav', 'decord', 'torchcodec'],
+                        choices=['pyav', 'decord', 'torchcodec'])
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--clips', type=int, default=10,
+                        help='samples per run and setting')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--workers', type=int, default=2,
+                        help='loader workers (0: no loader measurement)')
+    parser.add_argument('--loader-all', action='store_true')
+    parser.add_argument('--gpu-clips-per-s', nargs='*', default=[],
+                        metavar='MODEL=RATE',
+                        help=f'GPU training clips/s of {list(pb.GPU_MODELS)}')
+    parser.add_argument('--peak-tflops', type=float,
+                        default=PEAK_TFLOPS['H100'])
+    parser.add_argument('--mfu', type=float, default=0.4)
+    parser.add_argument('--work-dir',
+                        default=osp.join(REPO, 'work_dirs',
+                                         'bench_video_pipeline'))
+    parser.add_argument('--json', help='write all results to this file')
+    return parser.parse_args(argv)
 
 
-def bench(video, items, n):
-    """Interleaved: video i goes through every pipeline before video i + 1,
-    so that load changes of a shared machine hit all of them alike."""
-    built = {
-        name: (Compose([dict(type='DecordInit')] + sampler +
-                       [dict(type='DecordDecode')]), Compose(augs), repeats)
-        for name, (sampler, augs, repeats) in items.items()
-    }
-    times = {name: ([], []) for name in built}
-    for i in range(-2, n):  # 2 warm-up rounds
-        for name, (head, aug, repeats) in built.items():
-            dec, aug_t = _run(head, aug, repeats, video, max(i, 0))
-            if i >= 0:
-                times[name][0].append(dec)
-                times[name][1].append(aug_t)
-    rows = []
-    for name, (dec, aug_t) in times.items():
-        repeats = built[name][2]
-        clips = n * repeats
-        rows.append((name, clips / (sum(dec) + sum(aug_t)),
-                     clips / sum(aug_t), 1000 * np.median(dec),
-                     1000 * np.median(aug_t) / repeats))
-    return rows
+def _torchcodec_ready(args, reexec: bool) -> bool:
+    """torchcodec imports here; otherwise (``reexec``) re-run this process
+    once with PyAV's FFmpeg on the library path (does not return then)."""
+    from uniformer_mm.datasets.transforms.video_decode import \
+        _import_torchcodec
+    decoder, reason = _import_torchcodec()
+    if decoder is not None:
+        return True
+    if not reexec or os.environ.get(_REEXEC) or 'not installed' in reason:
+        print(f'torchcodec left out: {reason}')
+        return False
+    from uniformer_mm.datasets.ffmpeg_libs import pyav_ffmpeg_env
+    try:
+        env = pyav_ffmpeg_env(osp.join(args.work_dir, 'ffmpeg-libs'))
+    except RuntimeError as err:
+        print(f'torchcodec left out: {reason}; {err}')
+        return False
+    env[_REEXEC] = '1'
+    print('torchcodec: running again with PyAV\'s FFmpeg on '
+          'LD_LIBRARY_PATH', flush=True)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--video', default=str(DEFAULT_VIDEO))
-    parser.add_argument('--n', type=int, default=30)
-    args = parser.parse_args()
-    cv2.setNumThreads(0)
-    torch.set_num_threads(1)
-    init_default_scope('mmaction')
-    for group, items in chains().items():
-        print(f'\n== {group}: {args.video}, {args.n} videos')
-        print(f'{"pipeline":<84} {"clips/s":>7} {"aug clips/s":>11} '
-              f'{"decode ms/video":>15} {"aug ms/clip":>11}')
-        for name, total, aug, dec, aug_ms in bench(args.video, items,
-                                                   args.n):
-            print(f'{name:<84} {total:7.2f} {aug:11.1f} {dec:15.1f} '
-                  f'{aug_ms:11.1f}')
+def _gpu_rates(args):
+    rates = {m: pb.gpu_clips_per_s(m, args.peak_tflops, args.mfu)
+             for m in pb.GPU_MODELS}
+    given = {}
+    for item in args.gpu_clips_per_s:
+        model, _, value = item.partition('=')
+        if model not in pb.GPU_MODELS or not value:
+            raise SystemExit(f'--gpu-clips-per-s: {item!r}: use MODEL=RATE '
+                             f'with MODEL in {list(pb.GPU_MODELS)}')
+        given[model] = float(value)
+    rates.update(given)
+    how = {m: 'given' if m in given else
+           f'{args.mfu:.0%} of {args.peak_tflops:g} TFLOP/s / (6 x '
+           f'{pb.GPU_MODELS[m]["gmacs"]:g} GMACs)' for m in rates}
+    return rates, how
+
+
+def _fmt(v, digits=1):
+    return '-' if v is None else f'{v:.{digits}f}'
+
+
+def tables(summary, rows, rates, how, workers):
+    lines = ['| source | pipeline | backend | clips/s (1 process) | clips '
+             'per CPU-s | decode ms/clip | other ms/clip | frames decoded '
+             f'/ sample | clips/s ({workers} workers) |',
+             '|---|---|---|---:|---:|---:|---:|---:|---:|']
+    for r in summary.values():
+        total = 1000 / r['clips_per_s']
+        lines.append(
+            f'| {r["source"]} | {r["pipeline"]} | {r["backend"]} | '
+            f'{r["clips_per_s"]:.2f} | {r["clips_per_cpu_s"]:.2f} | '
+            f'{r["decode_ms_per_clip"]:.1f} | '
+            f'{total - r["decode_ms_per_clip"]:.1f} | '
+            f'{_fmt(r["decoded_frames_per_sample"])} | '
+            f'{_fmt(r.get("loader_clips_per_s"), 2)} |')
+    lines += ['', '| ratio (clips/s per core) | ours | mmaction2 | ratio | '
+              'target |', '|---|---:|---:|---:|---|']
+    for ours in summary.values():
+        if ours['pipeline'] != 'train':
+            continue
+        family = '-720p' if ours['source'].endswith('-720p') else ''
+        base = next((r for r in summary.values()
+                     if r['pipeline'] == 'mmaction2-train'
+                     and r['source'] == 'original' + family), None)
+        if base is None:
+            continue
+        ratio = ours['clips_per_s'] / base['clips_per_s']
+        kind = 'original' if ours['source'].startswith('original') else \
+            'prepared'
+        target = TARGETS[kind] if ours['source'].startswith(
+            ('original', 'prepared')) else None
+        mark = '' if target is None else \
+            f'>= {target}: {"met" if ratio >= target else "MISSED"}'
+        lines.append(
+            f'| ours train ({ours["source"]}, {ours["backend"]}) vs '
+            f'mmaction2 train ({base["source"]}) | '
+            f'{ours["clips_per_s"]:.2f} | {base["clips_per_s"]:.2f} | '
+            f'{ratio:.2f} | {mark} |')
+    for model, rate in rates.items():
+        lines += ['', f'Cores per GPU, {pb.GPU_MODELS[model]["name"]} at '
+                  f'{rate:.0f} training clips/s per GPU ({how[model]}):', '',
+                  '| setting | clips/s per core | cores per GPU |',
+                  '|---|---:|---:|']
+        lines += [f'| {row["setting"]} | {row["clips_per_s_core"]:.2f} | '
+                  f'{row["cores"]:.1f} |' for row in rows
+                  if row['model'] == model]
+    return '\n'.join(lines)
+
+
+def breakdown(summary):
+    lines = ['| setting | ms per clip, by transform (in RepeatClips: per '
+             'clip) |', '|---|---|']
+    for name, r in summary.items():
+        if r['pipeline'] not in ('train', 'mmaction2-train',
+                                 'train-device'):
+            continue
+        parts = ', '.join(f'{k.split(":", 1)[1]} {v:.1f}'
+                          for k, v in r['stage_ms_per_clip'].items())
+        lines.append(f'| {name} | {parts} (total {r["ms_per_clip"]:.1f}) |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    """Run the benchmark; ``argv`` None = the command line (only then may
+    the tool run itself again for torchcodec)."""
+    args = parse_args(argv)
+    backends = list(args.backends)
+    if 'torchcodec' in backends and not _torchcodec_ready(
+            args, reexec=argv is None):
+        backends.remove('torchcodec')
+    if not backends:
+        raise SystemExit('no decoding backend left')
+    machine = describe_machine()
+    print(f'machine: {machine}; load average {load_average()}')
+    sources = pb.make_sources(args.video, args.work_dir, args.sources)
+    for s in sources.values():
+        print(f'  source {s.name}: {s.path} ({s.kind}, {s.size[0]}x'
+              f'{s.size[1]}, {s.total_frames} frames)')
+    settings = pb.make_settings(sources, args.pipelines, backends)
+    loader = [s for s in settings if args.loader_all or (
+        s.backend in (backends[0], 'rawframes') or
+        s.pipeline.startswith('mmaction2')) and s.pipeline.startswith(
+            ('train', 'dense', 'mmaction2-train'))]
+    print(f'{len(settings)} settings, {args.runs} runs x {args.clips} '
+          f'samples each; {len(loader) if args.workers else 0} with '
+          f'{args.workers} loader workers')
+    load = load_average()
+    summary = pb.measure(settings, runs=args.runs, clips=args.clips,
+                         warmup=args.warmup, workers=args.workers,
+                         loader_settings=loader)
+    rates, how = _gpu_rates(args)
+    rows = pb.cores_per_gpu(summary, rates)
+    print()
+    print(tables(summary, rows, rates, how, args.workers))
+    print()
+    print(breakdown(summary))
+    print(f'\nload average before / after: {load} / {load_average()}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(machine=machine, args=vars(args),
+                           sources={k: vars(v) for k, v in sources.items()},
+                           results=summary, cores_per_gpu=rows,
+                           gpu_clips_per_s=rates, gpu_rate_how=how),
+                      f, indent=1, default=str)
+    return summary
 
 
 if __name__ == '__main__':

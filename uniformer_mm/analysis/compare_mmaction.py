@@ -15,8 +15,9 @@ measured and how. This module holds the reusable parts:
     alternating timed runs of two callables; medians and ratios.
 :func:`memory_in_subprocess`
     peak memory of one forward+backward in a fresh process per side.
-:func:`pipeline_chains` / :func:`time_pipelines`
-    the Kinetics training data pipelines, ours vs mmaction2's.
+:func:`time_pipelines`
+    the Kinetics training data pipelines, ours vs mmaction2's
+    (:func:`~uniformer_mm.analysis.pipelines.pipeline_chains`).
 :func:`training_throughput`
     training clips/s with mixed precision (GPU mode: ours bf16 vs
     mmaction2's default fp16 AMP), peak memory and model FLOPs utilization.
@@ -43,6 +44,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+
+from .pipelines import (OUR_PIPELINE_CONFIG, pipeline_chains,  # noqa: F401
+                        split_decode, without)
 
 __all__ = [
     'VARIANTS', 'build_pair', 'check_outputs', 'alternate',
@@ -384,77 +388,8 @@ def memory_in_subprocess(variant: str, tiny: bool = False, reps: int = 1,
 # ---------------------------------------------------------------------------
 # data pipelines
 # ---------------------------------------------------------------------------
-#: our Kinetics training pipeline: the one of the configs
-OUR_PIPELINE_CONFIG = 'configs/_base_/datasets/kinetics400.py'
-
-
-def _repo_root() -> str:
-    return osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def pipeline_chains(clip_len: int = 8, short_side: int = 256,
-                    crop: int = 224) -> Dict[str, List[dict]]:
-    """``{'ours': ..., 'mmaction2': ...}`` Kinetics training pipelines.
-
-    ``ours`` is ``train_pipeline`` of ``configs/_base_/datasets/
-    kinetics400.py`` (the UniFormerV2 recipe: VideoInit/VideoDecode (decord's
-    frames, decoding only what the sampled frames need), UniformSample 8,
-    short side 256, VideoRandAugment rand-m7-n4-mstd0.5-inc1, fused
-    RandomResizedCrop + resize + flip, random erasing p=0, format).
-    ``mmaction2`` is the same chain with mmaction2's transforms, *without*
-    RandAugment: mmaction2's RandAugment is ``PytorchVideoWrapper(op=
-    'RandAugment')`` (pytorchvideo + torchvision), not installable here, so
-    that chain is a lower bound of the cost of mmaction2's recipe.
-    """
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(_repo_root(), OUR_PIPELINE_CONFIG))
-    ours = _plain(cfg.train_pipeline)
-    theirs = [
-        dict(type='DecordInit', io_backend='disk'),
-        dict(type='UniformSample', clip_len=clip_len, num_clips=1),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, short_side)),
-        dict(type='RandomResizedCrop'),
-        dict(type='Resize', scale=(crop, crop), keep_ratio=False),
-        dict(type='Flip', flip_ratio=0.5),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs'),
-    ]
-    return {'mmaction2 (no RandAugment)': theirs,
-            'ours (recipe, with RandAugment)': ours,
-            'ours without RandAugment': without(ours, 'VideoRandAugment')}
-
-
-def _plain(obj):
-    """ConfigDict/tuple-free deep copy of a pipeline."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_plain(v) for v in obj) if isinstance(
-            obj, tuple) else [_plain(v) for v in obj]
-    return obj
-
-
-def without(pipeline: List[dict], type_name: str) -> List[dict]:
-    """The pipeline without the transforms of type ``type_name`` (also
-    inside wrappers' ``transforms``)."""
-    out = []
-    for t in pipeline:
-        if t.get('type') == type_name:
-            continue
-        t = dict(t)
-        if isinstance(t.get('transforms'), list):
-            t['transforms'] = without(t['transforms'], type_name)
-        out.append(t)
-    return out
-
-
-def _split_decode(pipeline: List[dict]) -> Tuple[List[dict], List[dict]]:
-    """(decoding part, augmentation part): split after ``*Decode``."""
-    for i, t in enumerate(pipeline):
-        if t['type'].endswith('Decode'):
-            return pipeline[:i + 1], pipeline[i + 1:]
-    return [], pipeline
+# (the pipeline definitions live in .pipelines, shared with
+# tools/analysis/bench_video_pipeline.py)
 
 
 def time_pipelines(video: str, n: int = 20, warmup: int = 2,
@@ -475,7 +410,7 @@ def time_pipelines(video: str, n: int = 20, warmup: int = 2,
     chains = chains or pipeline_chains()
     built = {}
     for name, pipe in chains.items():
-        dec, aug = _split_decode(pipe)
+        dec, aug = split_decode(pipe)
         built[name] = (Compose(copy.deepcopy(dec)), Compose(copy.deepcopy(
             aug)))
     times = {name: dict(total=[], decode=[], aug=[]) for name in built}

@@ -19,6 +19,13 @@ sub data sets of a ``ConcatDataset`` included) in one call::
 
 (The ``import`` must come after ``_base_ = ...``: mmengine reads a config
 whose first statement is a non-builtin import as a "new style" config.)
+
+:func:`defer_augmentation` moves the training augmentation from the data
+loader workers to the device (see
+``uniformer_mm/models/data_preprocessors/device_augment.py``)::
+
+    train_dataloader = defer_augmentation(_base_.train_dataloader)
+    model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'))
 """
 import copy
 from typing import Any, Dict
@@ -61,6 +68,70 @@ def update_transforms(node: Any, **updates: Dict[str, Any]) -> Any:
 
 class _Remove:
     pass
+
+
+#: transforms that can leave their work to DeviceAugmentPreprocessor
+DEFERRABLE = ('VideoRandAugment', 'FusedRandomResizedCropFlip',
+              'VideoRandomErasing')
+#: what may follow a deferred transform in a pipeline (pixels untouched)
+_AFTER_DEFERRED = DEFERRABLE + ('FormatShape', 'PackActionInputs')
+#: mmaction2's PackActionInputs default meta_keys
+_PACK_META_KEYS = ('img_shape', 'img_key', 'video_id', 'timestamp')
+
+
+def defer_augmentation(node: Any) -> Any:
+    """A deep copy of a data loader (or a pipeline: a list) whose
+    ``VideoRandAugment``, ``FusedRandomResizedCropFlip`` and
+    ``VideoRandomErasing`` only draw their random parameters
+    (``defer=True``) and whose ``PackActionInputs`` packs them
+    (``'deferred_augs'`` in ``meta_keys``), for
+    ``DeviceAugmentPreprocessor`` to apply on the device. The workers then
+    decode (and resize) only.
+
+    Raises:
+        ValueError: a transform that changes pixels follows a deferred one
+            (it would see the frames before the deferred augmentation).
+    """
+    from ..models.data_preprocessors.device_augment import DEFERRED_KEY
+
+    def pipeline(steps):
+        out, deferred = [], None
+        for step in steps:
+            if not isinstance(step, dict):
+                out.append(step)
+                continue
+            kind = step.get('type')
+            if kind in DEFERRABLE:
+                step = {**step, 'defer': True}
+                deferred = deferred or kind
+            elif kind == 'PackActionInputs':
+                keys = tuple(step.get('meta_keys', _PACK_META_KEYS))
+                if DEFERRED_KEY not in keys:
+                    keys += (DEFERRED_KEY, )
+                step = {**step, 'meta_keys': keys}
+            elif deferred and kind not in _AFTER_DEFERRED:
+                raise ValueError(
+                    f'{kind} follows the deferred {deferred}: it would see '
+                    'the frames before that augmentation; move it before, '
+                    'or keep the augmentation in the workers')
+            if isinstance(step.get('transforms'), (list, tuple)):
+                step = {**step, 'transforms': pipeline(step['transforms'])}
+            out.append(step)
+        return out
+
+    def visit(value):
+        if isinstance(value, dict):
+            return {k: pipeline(v) if k == 'pipeline' and
+                    isinstance(v, (list, tuple)) else visit(v)
+                    for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(visit(v) for v in value)
+        return value
+
+    node = copy.deepcopy(node)
+    if isinstance(node, (list, tuple)):  # a pipeline given directly
+        return pipeline(node)
+    return visit(node)
 
 
 _REMOVE = _Remove()

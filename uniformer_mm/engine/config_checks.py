@@ -33,6 +33,13 @@ one):
     :mod:`uniformer_mm.datasets.validate`).
 ``robust_data``
     ``RobustVideoDataset(on_bad='skip')`` without ``BadSampleHook``.
+``device_augment``
+    A training pipeline whose transforms leave their work to the device
+    (``defer=True``, :func:`uniformer_mm.datasets.config_utils.
+    defer_augmentation`) without ``model.data_preprocessor.type=
+    'DeviceAugmentPreprocessor'``, or without ``'deferred_augs'`` in its
+    ``PackActionInputs`` meta keys: the model would train on uncropped,
+    unaugmented clips.
 ``checkpoints``
     A local checkpoint that does not exist: ``load_from`` (also
     ``uniformer://PATH``; ``uniformer://NAME`` of the model index is
@@ -76,7 +83,8 @@ __all__ = ['ConfigCheckError', 'check_config', 'check_types']
 
 DOCS = 'docs/datasets/'
 CHECKS = ('arch', 'input_size', 'head', 'data_paths', 'annotations',
-          'robust_data', 'checkpoints', 'types', 'num_classes')
+          'robust_data', 'device_augment', 'checkpoints', 'types',
+          'num_classes')
 _V1 = ('UniFormer', 'UniFormerVideo')
 _V2 = ('UniFormerV2Video', )
 #: Data sets that create their data on first use (no path checks).
@@ -512,6 +520,38 @@ def _check_robust_data(cfg, loaders, errors, warnings):
                 'for counts per epoch and in the test results')
 
 
+def _flat_transforms(pipeline):
+    for t in pipeline or []:
+        if isinstance(t, dict):
+            yield t
+            yield from _flat_transforms(_get(t, 'transforms'))
+
+
+def _check_device_augment(cfg, loaders, errors):
+    preprocessor = _name(_get(_get(_get(cfg, 'model') or {},
+                                   'data_preprocessor') or {}, 'type'))
+    for key, pipeline in _pipelines(cfg, loaders):
+        steps = list(_flat_transforms(pipeline))
+        deferred = [_name(_get(t, 'type')) for t in steps
+                    if _get(t, 'defer')]
+        if not deferred:
+            continue
+        if preprocessor != 'DeviceAugmentPreprocessor':
+            errors.append(
+                f'{key}: {deferred[0]}(defer=True) leaves its work to '
+                "model.data_preprocessor.type='DeviceAugmentPreprocessor', "
+                f'which is {preprocessor or "not set"}; set it, or remove '
+                'defer=True')
+        packs = [t for t in steps
+                 if _name(_get(t, 'type')) == 'PackActionInputs']
+        if packs and not all('deferred_augs' in (_get(t, 'meta_keys') or ())
+                             for t in packs):
+            errors.append(
+                f"{key}: PackActionInputs must pack 'deferred_augs' "
+                f'(meta_keys) for the deferred {deferred[0]}; use '
+                'uniformer_mm.datasets.config_utils.defer_augmentation')
+
+
 def _local_checkpoint(path):
     """The local file a checkpoint reference points to, or None for URLs,
     model-zoo names and non-strings."""
@@ -892,6 +932,8 @@ def check_config(cfg, mode='train'):
         _check_num_classes(cfg, loaders, errors, reports)
     if 'robust_data' not in skip:
         _check_robust_data(cfg, loaders, errors, warnings)
+    if 'device_augment' not in skip:
+        _check_device_augment(cfg, loaders, errors)
     if 'checkpoints' not in skip:
         _check_checkpoints(cfg, errors, mode)
     if 'head' not in skip:

@@ -29,6 +29,13 @@
 #   val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
 #   test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
 #
+# Augmentation on the device (the loader workers only decode and resize;
+# RandAugment, crop + flip and random erasing run in the model's data
+# preprocessor, same random draws, same distribution; README.md here):
+#   from uniformer_mm.datasets.config_utils import defer_augmentation  # noqa
+#   train_dataloader = defer_augmentation(_base_.train_dataloader)
+#   model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'))
+#
 # Mixup/CutMix and label smoothing live in the model: wire ``blending`` and
 # ``label_smooth_eps`` (defined below) into it where the recipe uses them:
 #   model = dict(data_preprocessor=dict(blending=_base_.blending),

@@ -14,12 +14,18 @@ in mmpretrain's ``TRANSFORMS`` as well.
   the pipeline; collate with ``repeat_pseudo_collate``.
 * :class:`VideoInit` / :class:`VideoDecode` -- ``DecordInit`` /
   ``DecordDecode`` with identical frames, decoding only what the sampled
-  frames need (PyAV; decord as fallback).
+  frames need (PyAV; torchcodec or decord as other backends, decord as
+  fallback).
 * :class:`OfficialDenseSample`, :class:`OfficialSparseSample` -- the frame
   sampling of the official loaders (V1 dense clips; segments, with the
   Something-Something V2 frame-rate mapping).
 * :class:`OfficialShortSideResize`, :class:`OfficialThreeCrop`,
   :class:`OfficialCenterCrop` -- the official test resize and crops.
+
+``VideoRandAugment``, ``FusedRandomResizedCropFlip`` and
+``VideoRandomErasing`` take ``defer=True``: they then only draw their random
+parameters and ``DeviceAugmentPreprocessor`` applies them on the device
+(``uniformer_mm/models/data_preprocessors/device_augment.py``).
 """
 from .crop import FusedRandomResizedCropFlip
 from .official_crop import (OfficialCenterCrop, OfficialShortSideResize,

@@ -4,6 +4,8 @@ import numpy as np
 from mmaction.datasets.transforms import RandomResizedCrop
 from mmcv.transforms import BaseTransform
 
+from .rand_augment import add_deferred
+
 _INTERP = {
     'nearest': cv2.INTER_NEAREST,
     'bilinear': cv2.INTER_LINEAR,
@@ -39,6 +41,10 @@ class FusedRandomResizedCropFlip(BaseTransform):
         flip_ratio (float): probability of a horizontal flip. 0 disables it
             (Something-Something). Default 0.5.
         interpolation (str): as mmaction2's Resize. Default 'bilinear'.
+        defer (bool): only draw the box and the flip (same draws) and do the
+            bookkeeping; record them in ``results['deferred_augs']`` and
+            leave the frames to ``DeviceAugmentPreprocessor`` (bilinear,
+            bicubic or nearest). Default False.
     """
 
     def __init__(self,
@@ -46,7 +52,8 @@ class FusedRandomResizedCropFlip(BaseTransform):
                  area_range=(0.08, 1.0),
                  aspect_ratio_range=(3 / 4, 4 / 3),
                  flip_ratio=0.5,
-                 interpolation='bilinear'):
+                 interpolation='bilinear',
+                 defer=False):
         if isinstance(scale, int):
             scale = (scale, scale)
         self.scale = tuple(int(s) for s in scale)
@@ -56,6 +63,10 @@ class FusedRandomResizedCropFlip(BaseTransform):
         if interpolation not in _INTERP:
             raise ValueError(f'interpolation must be one of {list(_INTERP)}')
         self.interpolation = interpolation
+        if defer and interpolation not in ('nearest', 'bilinear', 'bicubic'):
+            raise ValueError('defer=True supports the interpolations '
+                             "'nearest', 'bilinear' and 'bicubic'")
+        self.defer = defer
 
     def transform(self, results):
         imgs = results['imgs']  # list of frames or (T, H, W, C) array
@@ -66,21 +77,15 @@ class FusedRandomResizedCropFlip(BaseTransform):
         new_w, new_h = self.scale
         crop_w, crop_h = right - left, bottom - top
 
-        first = imgs[0]
-        channels = first.shape[2:]  # () for single-channel frames
-        out = np.empty((len(imgs), new_h, new_w) + channels, first.dtype)
-        interp = _INTERP[self.interpolation]
-        for i, frame in enumerate(imgs):
-            src = frame[top:bottom, left:right]
-            dst = out[i]
-            if channels == (1, ):
-                src, dst = src[..., 0], dst[..., 0]
-            res = cv2.resize(src, (new_w, new_h), dst=dst,
-                             interpolation=interp)
-            if res is not dst:  # pragma: no cover - cv2 reallocated
-                dst[...] = res.reshape(dst.shape)
-            if flip:
-                cv2.flip(dst, 1, dst=dst)
+        if self.defer:
+            out = imgs
+            add_deferred(results, ('resized_crop_flip', dict(
+                bbox=(int(left), int(top), int(right), int(bottom)),
+                size=(new_w, new_h), flip=flip,
+                interpolation=self.interpolation)))
+        else:
+            out = self._crop_resize_flip(imgs, (left, top, right, bottom),
+                                         flip)
 
         # bookkeeping identical to RandomResizedCrop + Resize + Flip
         if 'crop_quadruple' not in results:
@@ -102,9 +107,29 @@ class FusedRandomResizedCropFlip(BaseTransform):
         results['img_shape'] = (new_h, new_w)
         return results
 
+    def _crop_resize_flip(self, imgs, bbox, flip):
+        left, top, right, bottom = bbox
+        new_w, new_h = self.scale
+        first = imgs[0]
+        channels = first.shape[2:]  # () for single-channel frames
+        out = np.empty((len(imgs), new_h, new_w) + channels, first.dtype)
+        interp = _INTERP[self.interpolation]
+        for i, frame in enumerate(imgs):
+            src = frame[top:bottom, left:right]
+            dst = out[i]
+            if channels == (1, ):
+                src, dst = src[..., 0], dst[..., 0]
+            res = cv2.resize(src, (new_w, new_h), dst=dst,
+                             interpolation=interp)
+            if res is not dst:  # pragma: no cover - cv2 reallocated
+                dst[...] = res.reshape(dst.shape)
+            if flip:
+                cv2.flip(dst, 1, dst=dst)
+        return out
+
     def __repr__(self):
         return (f'{self.__class__.__name__}(scale={self.scale}, '
                 f'area_range={self.area_range}, '
                 f'aspect_ratio_range={self.aspect_ratio_range}, '
                 f'flip_ratio={self.flip_ratio}, '
-                f'interpolation={self.interpolation!r})')
+                f'interpolation={self.interpolation!r}, defer={self.defer})')

@@ -142,53 +142,105 @@ def _clip_trunc(values):
     return np.clip(values, 0, 255).astype(np.uint8)
 
 
+# 256-entry tables of the point ops (shared with the device-side ops of
+# uniformer_mm.models.data_preprocessors.device_augment)
+def invert_lut():
+    return 255 - _ARANGE
+
+
+def posterize_lut(bits):
+    bits = int(bits)
+    if bits >= 8:
+        return _ARANGE.copy()
+    mask = ~(2**(8 - max(bits, 0)) - 1) & 0xFF
+    return np.arange(256) & mask
+
+
+def solarize_lut(thresh):
+    return np.where(_ARANGE < thresh, _ARANGE, 255 - _ARANGE)
+
+
+def solarize_add_lut(add, thresh=128):
+    return np.where(_ARANGE < thresh, np.minimum(255, _ARANGE + add),
+                    _ARANGE)
+
+
+def brightness_lut(factor):
+    # PIL: blend(black, img, f) = f * img, truncated
+    return _clip_trunc(_ARANGE * factor)
+
+
+#: op name -> function of the op's arguments giving its table
+POINT_LUTS = {
+    'Invert': invert_lut,
+    'Posterize': posterize_lut,
+    'PosterizeIncreasing': posterize_lut,
+    'PosterizeOriginal': posterize_lut,
+    'Solarize': solarize_lut,
+    'SolarizeIncreasing': solarize_lut,
+    'SolarizeAdd': solarize_add_lut,
+    'Brightness': brightness_lut,
+    'BrightnessIncreasing': brightness_lut,
+}
+
+
 def invert(clip, **_):
-    return _lut_all(clip, 255 - _ARANGE)
+    return _lut_all(clip, invert_lut())
 
 
 def posterize(clip, bits, **_):
-    bits = int(bits)
-    if bits >= 8:
+    if int(bits) >= 8:
         return clip.copy()
-    mask = ~(2**(8 - max(bits, 0)) - 1) & 0xFF
-    return _lut_all(clip, np.arange(256) & mask)
+    return _lut_all(clip, posterize_lut(bits))
 
 
 def solarize(clip, thresh, **_):
-    return _lut_all(clip, np.where(_ARANGE < thresh, _ARANGE, 255 - _ARANGE))
+    return _lut_all(clip, solarize_lut(thresh))
 
 
 def solarize_add(clip, add, thresh=128, **_):
-    return _lut_all(
-        clip, np.where(_ARANGE < thresh, np.minimum(255, _ARANGE + add),
-                       _ARANGE))
+    return _lut_all(clip, solarize_add_lut(add, thresh))
 
 
 def brightness(clip, factor, **_):
-    # PIL: blend(black, img, f) = f * img, truncated
-    return _lut_all(clip, _clip_trunc(_ARANGE * factor))
+    return _lut_all(clip, brightness_lut(factor))
+
+
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # PIL 'L', in RGB order
+
+
+def gray_means_from_channel_means(ch, channel_order):
+    """Per-frame mean of the PIL 'L' conversion, rounded like PIL, from the
+    per-frame channel means ``ch`` (T, C)."""
+    if ch.shape[1] == 1:
+        means = ch[:, 0]
+    else:
+        weights = GRAY_WEIGHTS[::-1] if channel_order == 'bgr' else \
+            GRAY_WEIGHTS
+        means = ch[:, :3] @ np.array(weights)
+    return np.floor(means + 0.5)
 
 
 def _gray_means(clip, channel_order):
     """Per-frame mean of the PIL 'L' conversion, rounded like PIL."""
     if clip.shape[-1] == 1:
-        means = clip.reshape(clip.shape[0], -1).mean(1)
+        ch = clip.reshape(clip.shape[0], -1).mean(1)[:, None]
     else:
-        weights = (0.299, 0.587, 0.114)
-        if channel_order == 'bgr':
-            weights = weights[::-1]
         ch = np.array([cv2.mean(f)[:3] for f in clip])  # (T, 3)
-        means = ch @ np.array(weights)
-    return np.floor(means + 0.5)
+    return gray_means_from_channel_means(ch, channel_order)
+
+
+def contrast_luts(means, factor, channels):
+    """(T, C, 256) tables of Contrast for the per-frame grey ``means``."""
+    luts = _clip_trunc(means[:, None] +
+                       factor * (_ARANGE[None] - means[:, None]))  # (T, 256)
+    return np.repeat(luts[:, None], channels, axis=1)
 
 
 def contrast(clip, factor, channel_order='rgb', **_):
     # PIL: degenerate = constant image of the rounded grey mean
     means = _gray_means(clip, channel_order)  # (T,)
-    luts = _clip_trunc(means[:, None] +
-                       factor * (_ARANGE[None] - means[:, None]))  # (T, 256)
-    luts = np.repeat(luts[:, None], clip.shape[-1], axis=1)
-    return _lut_per_frame(clip, luts)
+    return _lut_per_frame(clip, contrast_luts(means, factor, clip.shape[-1]))
 
 
 def _blend(degenerate, clip, factor):
@@ -239,27 +291,39 @@ def _histograms(clip):
     return hists
 
 
-def auto_contrast(clip, **_):
-    # PIL ImageOps.autocontrast(cutoff=0): stretch [lo, hi] of every band
-    hists = _histograms(clip)
+def auto_contrast_luts(hists):
+    """(T, C, 256) tables of PIL ``ImageOps.autocontrast(cutoff=0)`` (stretch
+    [lo, hi] of every band) from the histograms (T, C, 256)."""
     nonzero = hists > 0
     lo = np.argmax(nonzero, axis=-1).astype(np.float64)  # (T, C)
     hi = (255 - np.argmax(nonzero[..., ::-1], axis=-1)).astype(np.float64)
     valid = hi > lo
     scale = np.where(valid, 255.0 / np.maximum(hi - lo, 1), 1.)
     offset = np.where(valid, -lo * scale, 0.)
-    luts = _clip_trunc(_ARANGE[None, None] * scale[..., None] +
+    return _clip_trunc(_ARANGE[None, None] * scale[..., None] +
                        offset[..., None])  # (T, C, 256)
-    return _lut_per_frame(clip, luts)
 
 
-def equalize(clip, **_):
-    hists = _histograms(clip)
+def equalize_luts(hists):
+    """(T, C, 256) tables of PIL ``ImageOps.equalize``."""
     luts = np.empty(hists.shape, np.uint8)
     for i in range(hists.shape[0]):
         for ch in range(hists.shape[1]):
             luts[i, ch] = _pil_equalize_lut(hists[i, ch])
-    return _lut_per_frame(clip, luts)
+    return luts
+
+
+#: histogram ops: name -> tables from the (T, C, 256) histograms
+HISTOGRAM_LUTS = {'AutoContrast': auto_contrast_luts,
+                  'Equalize': equalize_luts}
+
+
+def auto_contrast(clip, **_):
+    return _lut_per_frame(clip, auto_contrast_luts(_histograms(clip)))
+
+
+def equalize(clip, **_):
+    return _lut_per_frame(clip, equalize_luts(_histograms(clip)))
 
 
 def _pil_equalize_lut(hist):
@@ -302,13 +366,19 @@ def affine_matrix(name, args, height, width):
     return np.array(m + [[0, 0, 1]], np.float64)
 
 
+def opencv_inverse_map(matrix):
+    """The 2x3 matrix that maps OpenCV output pixel indices (pixel centres
+    at integers) to input indices, for a PIL-convention ``matrix``
+    (``WARP_INVERSE_MAP``)."""
+    (a, b, c), (d, e, f) = matrix[:2]
+    return np.array([[a, b, c + 0.5 * (a + b) - 0.5],
+                     [d, e, f + 0.5 * (d + e) - 0.5]], np.float64)
+
+
 def warp_affine(clip, matrix, interpolation='bilinear', fill=(128, ) * 3):
     """Warp every frame with a 3x3 PIL-convention matrix (see
     :func:`affine_matrix`), constant ``fill`` outside the frame."""
-    (a, b, c), (d, e, f) = matrix[:2]
-    # PIL continuous coordinates -> OpenCV pixel indices (centre at i)
-    m = np.array([[a, b, c + 0.5 * (a + b) - 0.5],
-                  [d, e, f + 0.5 * (d + e) - 0.5]], np.float64)
+    m = opencv_inverse_map(matrix)
     t, h, w, ch = clip.shape
     out = np.empty_like(clip)
     flags = _INTERP[interpolation] | cv2.WARP_INVERSE_MAP
@@ -373,6 +443,48 @@ GEOMETRIC_OPS = {
     'Rotate', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY',
     'TranslateXRel', 'TranslateYRel'
 }
+
+
+def channel_fill(fill, channels):
+    """``fill`` for ``channels`` channels (the last value repeated)."""
+    fill = tuple(fill)
+    if len(fill) != channels:
+        fill = (fill + fill[-1:] * channels)[:channels]
+    return fill
+
+
+def plan_ops(params, height, width, compose_affine=True):
+    """The steps that apply ``params`` (``(name, args, interpolation)``
+    tuples) to frames of ``height`` x ``width``: ``('warp', matrix,
+    interpolation)`` for a run of consecutive geometric ops composed into
+    one affine warp (bicubic if any of them is), ``('op', name, args,
+    interpolation)`` otherwise."""
+    steps = []
+    i = 0
+    while i < len(params):
+        name, args, interp = params[i]
+        if name in GEOMETRIC_OPS and compose_affine:
+            matrix = affine_matrix(name, args, height, width)
+            while i + 1 < len(params) and params[i + 1][0] in GEOMETRIC_OPS:
+                i += 1
+                nxt, nargs, ninterp = params[i]
+                # out(x) = prev(M2 x) = in(M1 M2 x)
+                matrix = matrix @ affine_matrix(nxt, nargs, height, width)
+                if ninterp == 'bicubic':
+                    interp = ninterp
+            steps.append(('warp', matrix, interp))
+        else:
+            steps.append(('op', name, args, interp))
+        i += 1
+    return steps
+
+
+def add_deferred(results, record):
+    """Append a deferred augmentation ``(kind, params)`` to
+    ``results['deferred_augs']`` (a new list: repeats of ``RepeatClips``
+    share the dict they were copied from)."""
+    results['deferred_augs'] = list(results.get('deferred_augs') or []) + \
+        [record]
 
 
 def apply_op(clip, name, args, interpolation='bilinear', fill=(128, ) * 3,
@@ -446,6 +558,12 @@ class VideoRandAugment(BaseTransform):
             (mmpretrain's LoadImageFromFile); used by Color and Contrast.
         compose_affine (bool): compose consecutive geometric ops into one
             warp (faster, one interpolation). Default True.
+        defer (bool): only draw the random parameters and record them in
+            ``results['deferred_augs']``; the frames are left alone and
+            ``DeviceAugmentPreprocessor`` applies the ops on the device
+            (same draws, same ops; see
+            ``uniformer_mm/models/data_preprocessors/device_augment.py``).
+            Default False.
     """
 
     def __init__(self,
@@ -462,7 +580,8 @@ class VideoRandAugment(BaseTransform):
                  translate_pct=0.45,
                  translate_const=100,
                  channel_order='rgb',
-                 compose_affine=True):
+                 compose_affine=True,
+                 defer=False):
         cfg = parse_rand_config(config_str)
         for key, val in dict(magnitude=magnitude, num_layers=num_layers,
                              magnitude_std=magnitude_std,
@@ -501,6 +620,7 @@ class VideoRandAugment(BaseTransform):
             raise ValueError('channel_order must be "rgb" or "bgr"')
         self.channel_order = channel_order
         self.compose_affine = compose_affine
+        self.defer = defer
 
     # -- randomness ------------------------------------------------------
     def _sample_magnitude(self):
@@ -544,35 +664,36 @@ class VideoRandAugment(BaseTransform):
         Consecutive geometric ops are composed into one affine warp (the
         same geometry with one resampling instead of several).
         """
-        fill = self.fill
-        if len(fill) != clip.shape[-1]:
-            fill = (fill + fill[-1:] * clip.shape[-1])[:clip.shape[-1]]
+        fill = channel_fill(self.fill, clip.shape[-1])
         out = clip
         h, w = clip.shape[1:3]
-        i = 0
-        while i < len(params):
-            name, args, interp = params[i]
-            if name in GEOMETRIC_OPS and self.compose_affine:
-                matrix = affine_matrix(name, args, h, w)
-                while (i + 1 < len(params)
-                       and params[i + 1][0] in GEOMETRIC_OPS):
-                    i += 1
-                    nxt, nargs, ninterp = params[i]
-                    # out(x) = prev(M2 x) = in(M1 M2 x)
-                    matrix = matrix @ affine_matrix(nxt, nargs, h, w)
-                    if ninterp == 'bicubic':
-                        interp = ninterp
-                out = warp_affine(out, matrix, interp, fill)
+        for step in plan_ops(params, h, w, self.compose_affine):
+            if step[0] == 'warp':
+                out = warp_affine(out, step[1], step[2], fill)
             else:
+                name, args, interp = step[1:]
                 out = apply_op(out, name, args, interpolation=interp,
                                fill=fill, channel_order=self.channel_order)
-            i += 1
         if out is clip:
             out = clip.copy()
         return out
 
+    def deferred(self, params):
+        """The record of ``params`` that ``DeviceAugmentPreprocessor``
+        (``uniformer_mm.models.data_preprocessors``) applies
+        (``defer=True``)."""
+        return ('rand_augment',
+                dict(ops=[(name, tuple(float(a) for a in args), interp)
+                          for name, args, interp in params],
+                     fill=tuple(self.fill), channel_order=self.channel_order,
+                     compose_affine=self.compose_affine))
+
     def transform(self, results):
         params = self.get_params()
+        if self.defer:
+            if params:
+                add_deferred(results, self.deferred(params))
+            return results
         if not params:  # nothing fires: leave the data untouched
             return results
         key = 'imgs' if 'imgs' in results else 'img'
@@ -589,4 +710,4 @@ class VideoRandAugment(BaseTransform):
                 f'magnitude={self.magnitude}, num_layers={self.num_layers}, '
                 f'magnitude_std={self.magnitude_std}, prob={self.prob}, '
                 f'ops={self.ops}, fill={self.fill}, '
-                f'interpolation={self.interpolation!r})')
+                f'interpolation={self.interpolation!r}, defer={self.defer})')

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ._clip import get_clip, put_clip
+from .rand_augment import add_deferred
 
 
 class VideoRandomErasing(BaseTransform):
@@ -44,6 +45,12 @@ class VideoRandomErasing(BaseTransform):
         mean (sequence[float]): per-channel mean of the normalisation (frame
             channel order). Default 114.75 (0.45 * 255, the V1/V2 videos).
         std (sequence[float]): per-channel std. Default 57.375 (0.225 * 255).
+        defer (bool): only draw the boxes (and the seeds of their noise, as
+            many draws as erasing takes) and record them in
+            ``results['deferred_augs']``; ``DeviceAugmentPreprocessor``
+            erases on the device. The boxes are drawn for
+            ``results['img_shape']`` (after a deferred crop: its output
+            size). Default False.
     """
 
     def __init__(self,
@@ -56,7 +63,8 @@ class VideoRandomErasing(BaseTransform):
                  min_count=1,
                  max_count=None,
                  mean=(114.75, 114.75, 114.75),
-                 std=(57.375, 57.375, 57.375)):
+                 std=(57.375, 57.375, 57.375),
+                 defer=False):
         if mode not in ('pixel', 'rand', 'const'):
             raise ValueError(f'mode must be pixel, rand or const, got {mode}')
         self.probability = probability
@@ -69,6 +77,7 @@ class VideoRandomErasing(BaseTransform):
         self.max_count = max_count or min_count
         self.mean = np.array(mean, np.float32).reshape(-1)
         self.std = np.array(std, np.float32).reshape(-1)
+        self.defer = defer
 
     def get_boxes(self, img_h, img_w):
         """Draw the boxes ``(top, left, h, w)`` of one clip (maybe none)."""
@@ -93,6 +102,10 @@ class VideoRandomErasing(BaseTransform):
                     break
         return boxes
 
+    def _noise_seed(self):
+        """The seed of one box's noise (one draw of the global state)."""
+        return int(np.random.randint(2**31))
+
     def _fill(self, shape):
         """uint8 content of one box for all frames: ``shape`` (T, h, w, C)."""
         t, h, w, c = shape
@@ -103,7 +116,7 @@ class VideoRandomErasing(BaseTransform):
         else:
             # a Generator seeded from the global numpy state: deterministic
             # under np.random.seed and much faster for large draws
-            rng = np.random.default_rng(np.random.randint(2**31))
+            rng = np.random.default_rng(self._noise_seed())
             noise_shape = shape if self.mode == 'pixel' else (t, 1, 1, c)
             values = rng.standard_normal(noise_shape, dtype=np.float32)
             values = values * std + mean
@@ -111,6 +124,8 @@ class VideoRandomErasing(BaseTransform):
         return np.broadcast_to(values.astype(np.uint8), shape)
 
     def transform(self, results):
+        if self.defer:
+            return self._defer(results)
         key = 'imgs' if 'imgs' in results else 'img'
         gray = key == 'img' and results['img'].ndim == 2
         clip, key = get_clip(results)
@@ -124,10 +139,23 @@ class VideoRandomErasing(BaseTransform):
         results['erase_boxes'] = np.array(boxes, np.int64)
         return put_clip(results, clip, key, squeeze_gray=gray)
 
+    def _defer(self, results):
+        boxes = self.get_boxes(*results['img_shape'][:2])
+        if not boxes:
+            return results
+        seeds = [None if self.mode == 'const' else self._noise_seed()
+                 for _ in boxes]
+        results['erase_boxes'] = np.array(boxes, np.int64)
+        add_deferred(results, ('random_erasing', dict(
+            boxes=[tuple(int(v) for v in box) for box in boxes],
+            seeds=seeds, mode=self.mode, mean=self.mean.tolist(),
+            std=self.std.tolist())))
+        return results
+
     def __repr__(self):
         return (f'{self.__class__.__name__}(probability={self.probability}, '
                 f'min_area={self.min_area}, max_area={self.max_area}, '
                 f'log_aspect_ratio={self.log_aspect_ratio}, '
                 f'mode={self.mode!r}, count=({self.min_count}, '
                 f'{self.max_count}), mean={self.mean.tolist()}, '
-                f'std={self.std.tolist()})')
+                f'std={self.std.tolist()}, defer={self.defer})')

@@ -16,7 +16,14 @@ for bit), decoding with PyAV:
   the last needed frame and converts only the needed frames to RGB.
 
 For sparse sampling (``UniformSample``: 8 frames spread over the video)
-decord decodes every frame up to the last sampled one; this does less.
+decord decodes every frame up to the last sampled one; this does less. On
+a copy made by ``tools/data/prepare_videos.py`` (a key frame every 8
+frames, B-frames that nothing refers to) the same rules -- restart at the
+key frame before a needed frame when the decoder is behind it, skip what
+is not referred to -- decode about 3 frames per sampled one (the key
+frames are read from the packet index, not from any mark of the tool); on
+the real Kinetics clip of the tests (key frames 187 frames apart) about 16
+(``reader.decoded_frames`` counts them; docs/benchmarks.md).
 
 The PyAV path is used for containers that store presentation timestamps
 (MP4/MOV, Matroska/WebM) whose packets can be indexed (every packet has a
@@ -29,6 +36,16 @@ reason and process). While decoding, the decoder's output is checked
 against the index (timestamps known and increasing); a mismatch also falls
 back to decord for that video.
 
+Other backends (``VideoInit(backend=...)``): ``'decord'`` decodes with
+decord exactly as ``DecordInit`` + ``DecordDecode`` do; ``'torchcodec'``
+decodes with torchcodec's ``VideoDecoder`` (``seek_mode='exact'``: it scans
+the file, frame ``i`` is the ``i``-th by timestamp, the same frames bit for
+bit; it seeks to key frames but decodes every frame between a key frame and
+a needed one). torchcodec needs FFmpeg 4-8 shared libraries on the library
+path (``uniformer_mm.datasets.ffmpeg_libs`` can point it to the copy PyAV
+ships); when it cannot be loaded, or for containers without stored
+timestamps, ``fallback`` applies as for PyAV.
+
 Broken videos raise :class:`VideoDecodeError` (a ``RuntimeError``) naming
 the file: empty or not a video, truncated (the container promises more
 frames than can be read, or a needed frame is not produced: the message
@@ -38,7 +55,9 @@ lists the missing indices), corrupt. A missing file raises
 import bisect
 import io
 import logging
+import os
 import os.path as osp
+import threading
 from typing import Dict, Optional
 
 import numpy as np
@@ -78,11 +97,45 @@ def _import_av():
     return av
 
 
+_LOCAL = threading.local()
+
+
+def _rgb_reformatter(av):
+    """One single-threaded PyAV ``VideoReformatter`` per thread and process:
+    it keeps its swscale context between frames of the same size and
+    format, whereas ``frame.to_ndarray(format='rgb24')`` builds a new one
+    for every frame, with a pool of slice threads (``threads=0``: about
+    twice the CPU time per frame). Same conversion, same pixels.
+
+    Never shared across ``fork`` (the pid is checked): a context that
+    another process made, with threads that do not exist here, would
+    deadlock (what data loader workers forked after the main process
+    decoded a video would run into)."""
+    cached = getattr(_LOCAL, 'reformatter', None)
+    if cached is None or cached[0] != os.getpid():
+        cached = _LOCAL.reformatter = (
+            os.getpid(), av.video.reformatter.VideoReformatter())
+    return cached[1]
+
+
 def _err_text(err):
     return f'{type(err).__name__}: {err}'
 
 
 # ----------------------------------------------------------------- readers
+def _checked_indices(frame_inds, total, filename):
+    """``frame_inds`` as a flat int64 array, negative indices counted from
+    the end (as decord does); IndexError naming the video if out of range."""
+    inds = np.asarray(frame_inds, dtype=np.int64).reshape(-1)
+    inds = np.where(inds < 0, inds + total, inds)
+    bad = (inds < 0) | (inds >= total)
+    if bad.any():
+        raise IndexError(
+            f'frame indices {np.asarray(frame_inds).reshape(-1)[bad]} out of '
+            f'range for video {filename} ({total} frames)')
+    return inds
+
+
 class _DecordReader:
     """decord's ``VideoReader``, as ``DecordInit`` + ``DecordDecode`` use
     it."""
@@ -128,6 +181,10 @@ class _PyAVReader:
         self._source = source  # a path or the file's bytes
         self._num_threads = num_threads
         self._fallback_backend = fallback
+        self._rgb = _rgb_reformatter(av)
+        #: frames the decoder produced for this reader (the sampled ones and
+        #: the reference frames they need; skipped frames are not counted)
+        self.decoded_frames = 0
         self._container = None
         self._packets = None
         if isinstance(source, bytes):
@@ -226,14 +283,8 @@ class _PyAVReader:
 
     # ---------------------------------------------------------- decode
     def get_frames(self, frame_inds):
-        inds = np.asarray(frame_inds, dtype=np.int64).reshape(-1)
+        inds = _checked_indices(frame_inds, self.total_frames, self.filename)
         n = self.total_frames
-        inds = np.where(inds < 0, inds + n, inds)
-        bad = (inds < 0) | (inds >= n)
-        if bad.any():
-            raise IndexError(
-                f'frame indices {np.asarray(frame_inds).reshape(-1)[bad]} '
-                f'out of range for video {self.filename} ({n} frames)')
         if len(inds) == 0:
             return []
         try:
@@ -276,12 +327,14 @@ class _PyAVReader:
                     raise _NotIndexable('decoded frames out of timestamp '
                                         'order')
                 state['last'] = frame.pts
+                self.decoded_frames += 1
                 i = frame_of_pts.get(frame.pts)
                 if i is None:
                     raise _NotIndexable('a decoded frame with a timestamp '
                                         'that no packet has')
                 if i >= state['target'] and i in wanted and i not in got:
-                    got[i] = frame.to_ndarray(format='rgb24')
+                    got[i] = self._rgb.reformat(
+                        frame, format='rgb24', threads=1).to_ndarray()
 
         skip = None
         next_pos = None  # decoding position of the next packet to send
@@ -356,6 +409,81 @@ class _PyAVReader:
         self._packets = None
 
 
+#: file name extensions of the containers that store frame timestamps
+#: (what the torchcodec backend decodes; others go to the fallback)
+_TIMESTAMPED_EXTENSIONS = ('.mp4', '.m4v', '.mov', '.mkv', '.webm')
+
+_TORCHCODEC = {}
+
+
+def _import_torchcodec():
+    """``(VideoDecoder, None)``, or ``(None, reason)`` when torchcodec is
+    not installed or cannot load its FFmpeg libraries (cached)."""
+    if 'result' not in _TORCHCODEC:
+        try:
+            from torchcodec.decoders import VideoDecoder
+        except ImportError:
+            result = None, 'torchcodec is not installed'
+        except (RuntimeError, OSError) as err:
+            first = str(err).strip().splitlines()[0] if str(err) else ''
+            result = None, (
+                'torchcodec cannot load its FFmpeg libraries ('
+                f'{first.rstrip(".")}; it needs FFmpeg 4-8 shared libraries '
+                'on the library path, e.g. LD_LIBRARY_PATH from '
+                'uniformer_mm.datasets.ffmpeg_libs.pyav_ffmpeg_env)')
+        else:
+            result = VideoDecoder, None
+        _TORCHCODEC['result'] = result
+    return _TORCHCODEC['result']
+
+
+class _TorchCodecReader:
+    """torchcodec's ``VideoDecoder`` in exact seek mode: the file is scanned
+    once, frame ``i`` is the ``i``-th frame by timestamp (decord's frame
+    ``i``); ``get_frames_at`` seeks to the key frame before a needed frame
+    when that is ahead of the decoder."""
+
+    backend = 'torchcodec'
+
+    def __init__(self, decoder_cls, source, filename, num_threads):
+        self.filename = filename
+        try:
+            self._decoder = decoder_cls(
+                source, seek_mode='exact', num_ffmpeg_threads=num_threads,
+                dimension_order='NHWC')
+            meta = self._decoder.metadata
+        except Exception as err:
+            raise VideoDecodeError(
+                f'cannot open video {filename}: {_err_text(err)}') from err
+        content, header = meta.num_frames_from_content, \
+            meta.num_frames_from_header
+        if not content:
+            raise VideoDecodeError(
+                f'Invalid data in video {filename}: no video frames')
+        if header and content < header:
+            raise VideoDecodeError(
+                f'Invalid data in video {filename}: truncated (the container '
+                f'lists {header} frames, {content} can be read)')
+        self.total_frames = int(content)
+        fps = meta.average_fps_from_header or meta.average_fps
+        self.avg_fps = float(fps) if fps else 0.0
+
+    def get_frames(self, frame_inds):
+        inds = _checked_indices(frame_inds, self.total_frames, self.filename)
+        if len(inds) == 0:
+            return []
+        try:
+            batch = self._decoder.get_frames_at(inds.tolist()).data.numpy()
+        except Exception as err:
+            raise VideoDecodeError(
+                f'cannot decode frames of video {self.filename}: '
+                f'{_err_text(err)}') from err
+        return list(batch)
+
+    def close(self):
+        self._decoder = None
+
+
 # -------------------------------------------------------------- transforms
 class VideoInit(BaseTransform):
     """Open a video and index it for :class:`VideoDecode` (replaces
@@ -378,14 +506,19 @@ class VideoInit(BaseTransform):
         num_threads (int): Decoder threads; more than 1 uses frame threading
             (0: FFmpeg's choice). Defaults to 1.
         backend (str): ``'pyav'`` (decode only what is needed, falling back
-            as ``fallback`` says) or ``'decord'`` (always decord, as
-            ``DecordInit`` + ``DecordDecode``). Defaults to ``'pyav'``.
-        fallback (str | None): What to do when PyAV is not installed, cannot
-            index a video, or the decoder's output does not fit the index:
-            ``'decord'`` decodes the video with decord; ``None`` raises
-            :class:`VideoDecodeError`. Defaults to ``'decord'``.
+            as ``fallback`` says), ``'torchcodec'`` (torchcodec's exact
+            mode; same frames) or ``'decord'`` (always decord, as
+            ``DecordInit`` + ``DecordDecode``). All give decord's frames.
+            Defaults to ``'pyav'``.
+        fallback (str | None): What to do when PyAV (torchcodec) is not
+            installed or cannot be loaded, cannot index a video, or the
+            decoder's output does not fit the index: ``'decord'`` decodes the
+            video with decord; ``None`` raises :class:`VideoDecodeError`.
+            Defaults to ``'decord'``.
         **kwargs: Further arguments of the file backend.
     """
+
+    BACKENDS = ('pyav', 'torchcodec', 'decord')
 
     def __init__(self,
                  io_backend: str = 'disk',
@@ -393,8 +526,8 @@ class VideoInit(BaseTransform):
                  backend: str = 'pyav',
                  fallback: Optional[str] = 'decord',
                  **kwargs) -> None:
-        if backend not in ('pyav', 'decord'):
-            raise ValueError(f"backend must be 'pyav' or 'decord', got "
+        if backend not in self.BACKENDS:
+            raise ValueError(f'backend must be one of {self.BACKENDS}, got '
                              f'{backend!r}')
         if fallback not in ('decord', None):
             raise ValueError(f"fallback must be 'decord' or None, got "
@@ -429,6 +562,8 @@ class VideoInit(BaseTransform):
                       'VideoInit: decoding videos with decord (backend='
                       "'decord')")
             return self._decord(source, filename)
+        if self.backend == 'torchcodec':
+            return self._open_torchcodec(source, filename)
         av = _import_av()
         if av is None:
             reason = 'PyAV is not installed'
@@ -448,6 +583,29 @@ class VideoInit(BaseTransform):
             raise VideoDecodeError(
                 f'cannot decode video {filename}: {reason} (fallback=None)')
         _log_once(('init', 'fallback', 'no av' if av is None else key),
+                  f'VideoInit: {reason} ({filename}); decoding such videos '
+                  'with decord (logged once)')
+        return self._decord(source, filename)
+
+    def _open_torchcodec(self, source, filename):
+        decoder_cls, reason = _import_torchcodec()
+        key = reason
+        if decoder_cls is not None:
+            ext = osp.splitext(filename)[1].lower()
+            if ext in _TIMESTAMPED_EXTENSIONS:
+                reader = _TorchCodecReader(decoder_cls, source, filename,
+                                           self.num_threads)
+                _log_once(('init', 'torchcodec'),
+                          'VideoInit: decoding videos with torchcodec '
+                          "(backend='torchcodec', exact seek mode)")
+                return reader
+            reason = (f'torchcodec backend: {ext or "no extension"} is not a '
+                      'container with stored frame timestamps')
+            key = ext
+        if self.fallback is None:
+            raise VideoDecodeError(
+                f'cannot decode video {filename}: {reason} (fallback=None)')
+        _log_once(('init', 'torchcodec fallback', key),
                   f'VideoInit: {reason} ({filename}); decoding such videos '
                   'with decord (logged once)')
         return self._decord(source, filename)
