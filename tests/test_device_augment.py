@@ -334,7 +334,7 @@ def test_training_step_with_device_augmentation():
     from uniformer_mm.datasets.config_utils import update_transforms
     pipe = config_pipelines(DENSE_PIPELINE_CONFIG)['train']
     pipe = update_transforms(  # small: 8 frames, 64 px
-        pipe, SampleFrames=dict(clip_len=8, frame_interval=4),
+        pipe, OfficialDenseSample=dict(clip_len=8, frame_interval=4),
         Resize=dict(scale=(-1, 80)),
         FusedRandomResizedCropFlip=dict(scale=64))
     pipeline = Compose(defer_augmentation(pipe))
