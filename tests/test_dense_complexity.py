@@ -69,8 +69,12 @@ ROWS = [
      '384x288.py', None, 11.1),
     ('configs/uniformer_pose/td-hm_uniformer-base_8xb128-210e_coco-'
      '256x192.py', None, 9.2),
-    ('configs/uniformer_pose/td-hm_uniformer-base_8xb128-210e_coco-'
+    ('configs/uniformer_pose/td-hm_uniformer-base_8xb32-210e_coco-'
      '384x288.py', None, None),  # listed 14.8G (= S 448x320); we count 22.1G
+    ('configs/uniformer_pose/td-hm_uniformer-small_8xb64-210e_coco-'
+     '448x320.py', None, 14.8),
+    ('configs/uniformer_pose/td-hm_uniformer-base_8xb32-210e_coco-'
+     '448x320.py', None, 29.6),
 ]
 
 

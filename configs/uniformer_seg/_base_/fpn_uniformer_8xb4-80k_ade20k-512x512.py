@@ -1,8 +1,12 @@
 # Semantic FPN with a UniFormer backbone, ADE20K 512x512, 80k iterations:
 # the official recipe (semantic_segmentation/fpn_seg/exp/fpn_*, after PVT,
 # on 8 GPUs instead of 4: lr x2, iterations / 2): AdamW lr 2e-4, weight
-# decay 1e-4, linear warm-up of 1000 iterations from 0.1 then cosine decay
-# (min ratio 1e-8), 4 images per GPU x 8 GPUs. Data and runtime are mmseg's.
+# decay 1e-4, linear warm-up of 1000 iterations from 0.1 times a cosine
+# decay over all 80k iterations (min ratio 1e-8), 4 images per GPU x 8 GPUs.
+# Tested as the official AlignResize: short side 512 (long side at most
+# 2048) keeping the ratio, then each side stretched up to a multiple of 32
+# (mmseg's ResizeToMultiple, as mmseg's PoolFormer FPN configs). Data and
+# runtime are mmseg's.
 _base_ = [
     'mmseg::_base_/models/fpn_r50.py', 'mmseg::_base_/datasets/ade20k.py',
     'mmseg::_base_/default_runtime.py',
@@ -37,5 +41,14 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=80000, eta_min_ratio=1e-8,
          by_epoch=False, begin=0, end=80000)
 ]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
 train_dataloader = dict(batch_size=4)
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 auto_scale_lr = dict(enable=False, base_batch_size=32)

@@ -1,10 +1,12 @@
 # UperNet with a UniFormer backbone, ADE20K 512x512, 160k iterations: the
 # official recipe (Sense-X/UniFormer semantic_segmentation/exp/upernet_*,
 # after Swin Transformer): AdamW lr 6e-5, weight decay 0.01 (none on norms),
-# linear warm-up of 1500 iterations from 1e-6 then poly (power 1) decay,
-# 2 images per GPU x 8 GPUs, auxiliary FCN head on stage 3 (loss weight
-# 0.4). Data and runtime are mmseg's (mmseg:: bases). Rows set the arch,
-# drop path, stage-3 attention and checkpointing.
+# linear warm-up of 1500 iterations from 1e-6 times a poly (power 1) decay
+# over all 160k iterations (mmcv's warm-up scales the schedule's own
+# learning rate: both schedulers start at 0), 2 images per GPU x 8 GPUs,
+# auxiliary FCN head on stage 3 (loss weight 0.4). Data and runtime are
+# mmseg's (mmseg:: bases). Rows set the arch, drop path, stage-3 attention
+# and checkpointing.
 _base_ = [
     'mmseg::_base_/models/upernet_r50.py',
     'mmseg::_base_/datasets/ade20k.py', 'mmseg::_base_/default_runtime.py',
@@ -38,7 +40,7 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
          end=1500),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=160000,
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=0, end=160000,
          by_epoch=False)
 ]
 train_dataloader = dict(batch_size=2)
