@@ -354,8 +354,9 @@ def test_bf16_autocast_close_to_fp32(family):
         loss = model.cls_head(model.backbone(x)).float().logsumexp(
             -1).mean()
     loss.backward()
-    assert all(torch.isfinite(p.grad).all() for p in model.parameters()
-               if p.grad is not None)
+    bad = [n for n, p in model.named_parameters()
+           if p.grad is not None and not torch.isfinite(p.grad).all()]
+    assert not bad, f'non-finite gradients (loss {loss.item()}): {bad}'
 
 
 @pytest.mark.parametrize('family', ['v1', 'v2'])

@@ -317,6 +317,7 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     ``get_task(cfg, dense=True)``)."""
     _import_models()
     task = task or get_task(cfg, dense=True)
+    registry = _model_registry(task)  # a missing framework: its one line
     check_model_config(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     _drop_pretrained(model_cfg)
@@ -324,7 +325,7 @@ def build_model(cfg: Config, task: Optional[str] = None) -> nn.Module:
     if isinstance(preprocessor, dict):
         preprocessor.pop('blending', None)
     with _scope(task):
-        return _model_registry(task).build(model_cfg)
+        return registry.build(model_cfg)
 
 
 def init_model(config: Union[str, Path, Config],
