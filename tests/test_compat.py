@@ -406,3 +406,42 @@ def test_ddp_two_processes_cpu(tmp_path):
     weight_grads, bias_grads = results[0]['grads'][:8], results[0]['grads'][8:]
     assert weight_grads == pytest.approx([4.5] * 8)
     assert bias_grads == pytest.approx([3.0] * 2)
+
+
+def test_bf16_depthwise_conv3d():
+    """torch's CPU bfloat16 depthwise conv3d weight gradient on a
+    channels-last map (UniFormer V1's ``pos_embed`` on a 2-frame map):
+    wrong without the fix (relative error ~1, or inf from uninitialised
+    memory), equal to the contiguous layout's with it."""
+    import torch
+    from uniformer_mm import compat
+    from uniformer_mm.models.layers.uniformer_blocks import DepthwiseConv3d
+    if not compat._bf16_depthwise_conv3d_broken():
+        assert 'bf16_depthwise_conv3d' not in compat.APPLIED
+        pytest.skip('bfloat16 depthwise conv3d is healthy here (no-op)')
+    assert compat.STATE['bf16_depthwise_conv3d']
+    assert 'bf16_depthwise_conv3d' in compat.APPLIED
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 16, 2, 4, 4, generator=gen)
+    g = torch.randn(2, 16, 2, 4, 4, generator=gen)
+    conv = DepthwiseConv3d(16, 16, 3, padding=1, groups=16)
+
+    def weight_grad(layout, dtype=torch.bfloat16):
+        conv.zero_grad(set_to_none=True)
+        inp = x.contiguous(memory_format=layout).requires_grad_()
+        with torch.autocast('cpu', dtype=dtype, enabled=dtype != torch.float):
+            out = conv(inp)
+        out.float().backward(g)
+        return conv.weight.grad.clone()
+
+    ref = weight_grad(torch.contiguous_format, torch.float)
+    try:
+        compat.STATE['bf16_depthwise_conv3d'] = False  # without the fix
+        broken = weight_grad(torch.channels_last_3d)
+    finally:
+        compat.STATE['bf16_depthwise_conv3d'] = True
+    fixed = weight_grad(torch.channels_last_3d)
+    rel = lambda a: float((a - ref).norm() / ref.norm())  # noqa: E731
+    assert not torch.isfinite(broken).all() or rel(broken) > 0.2
+    assert rel(fixed) < 0.02, rel(fixed)
+    assert torch.equal(fixed, weight_grad(torch.contiguous_format))

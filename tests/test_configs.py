@@ -161,6 +161,9 @@ def expected_params(model):
 @pytest.mark.parametrize('rel', ALL)
 def test_config_builds(rel):
     cfg = load(rel)
+    if 'train_dataloader' in cfg:  # docs/distributed.md, batch size and lr
+        assert cfg.auto_scale_lr.base_batch_size > 0
+        assert not cfg.auto_scale_lr.get('enable', False)  # --auto-scale-lr
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     MODELS = registry(cfg)
     model, blending = model_cfg(cfg)

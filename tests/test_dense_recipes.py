@@ -267,13 +267,16 @@ def test_pose_rows(name):
             [True] if loader == 'train_dataloader' else []), loader
     # the official augmentation: flip, half body, scale and rotation, no
     # random shift of the box
+    from mmengine.registry import DefaultScope
     from mmpose.registry import TRANSFORMS
     train = {t.type: t for t in cfg.train_dataloader.dataset.pipeline}
-    bbox = TRANSFORMS.build(train['RandomBBoxTransform'])
+    # under mmpose's scope whatever scope an earlier test left current
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        bbox = TRANSFORMS.build(train['RandomBBoxTransform'])
+        half = TRANSFORMS.build(train['RandomHalfBody'])
     assert bbox.shift_prob == 0
     assert tuple(bbox.scale_factor) == (0.5, 1.5)  # official 0.5
     assert (bbox.rotate_factor, bbox.rotate_prob) == (80, 0.6)  # 40 x 2
-    half = TRANSFORMS.build(train['RandomHalfBody'])
     assert (half.prob, half.min_total_keypoints) == (0.3, 9)  # > 8
     # flip test with shifted heatmaps, on the AP_H 56 person detections
     test_cfg = cfg.model.test_cfg

@@ -78,6 +78,10 @@ logger = logging.getLogger('uniformer_mm.compat')
 #: Names of the fixes applied in this process, with a one-line reason each.
 APPLIED = {}
 
+#: Switches that package code reads where a fix changes its own behaviour
+#: (``bf16_depthwise_conv3d``: ``models/layers/cpu_fused.py``).
+STATE = {'bf16_depthwise_conv3d': False}
+
 
 def _note(name, message):
     if name not in APPLIED:
@@ -545,6 +549,55 @@ def fix_amp_cpu():
     return True
 
 
+# --------------------------------------------------------------------------
+# torch CPU: bfloat16 depthwise conv3d weight gradient on channels-last maps
+# --------------------------------------------------------------------------
+def _bf16_depthwise_conv3d_broken():
+    """Whether torch's CPU bfloat16 depthwise ``conv3d`` gives a wrong
+    weight gradient for a channels-last input (torch 2.13: relative error
+    ~1, or inf/NaN read from uninitialised memory, where the kernel is
+    larger than the map in a dimension, e.g. UniFormer V1's 3x3x3
+    ``pos_embed`` on a 2-frame map, its 5x5x5 ``attn`` on 4 frames), against
+    the same convolution on a contiguous input."""
+    import torch
+    import torch.nn.functional as F
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 8, 2, 4, 4, generator=gen).bfloat16()
+    w = torch.randn(8, 1, 3, 3, 3, generator=gen).bfloat16()
+    g = torch.randn(2, 8, 2, 4, 4, generator=gen).bfloat16()
+    grads = []
+    for layout in (torch.contiguous_format, torch.channels_last_3d):
+        weight = w.clone().requires_grad_()
+        F.conv3d(x.contiguous(memory_format=layout), weight, None, padding=1,
+                 groups=8).backward(g.contiguous(memory_format=layout))
+        grads.append(weight.grad.float())
+    ref, got = grads
+    return not bool(torch.isfinite(got).all()) or \
+        float((got - ref).norm() / ref.norm()) > 0.05
+
+
+def fix_bf16_depthwise_conv3d():
+    """Where :func:`_bf16_depthwise_conv3d_broken`, the depthwise 3D
+    convolutions of the models (``DepthwiseConv3d``) make a channels-last
+    input contiguous before a bfloat16 convolution that needs gradients
+    (bf16 autocast training on CPU); the results are those of the
+    contiguous layout. A no-op elsewhere."""
+    if STATE['bf16_depthwise_conv3d']:
+        return False
+    try:
+        broken = _bf16_depthwise_conv3d_broken()
+    except Exception:  # noqa: BLE001 - no bfloat16 conv3d: nothing to fix
+        return False
+    if not broken:
+        return False
+    STATE['bf16_depthwise_conv3d'] = True
+    _note('bf16_depthwise_conv3d',
+          "torch's CPU bfloat16 depthwise conv3d weight gradient is wrong "
+          'on channels-last inputs: the models convolve a contiguous copy '
+          'in bfloat16 training on CPU.')
+    return True
+
+
 def apply():
     """Apply every fix (idempotent). Returns the names applied so far."""
     fix_mmcv_ext()
@@ -554,4 +607,5 @@ def apply():
     fix_torch_load()
     fix_dist_cpu()
     fix_amp_cpu()
+    fix_bf16_depthwise_conv3d()
     return dict(APPLIED)

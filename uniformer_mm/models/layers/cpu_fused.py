@@ -48,6 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
+from ... import compat
+
 __all__ = ['linear', 'quick_gelu_mlp', 'quick_gelu', 'depthwise_conv3d',
            'fused_available', 'set_enabled', 'can_fuse']
 
@@ -360,4 +362,17 @@ def depthwise_conv3d(x: torch.Tensor, weight: torch.Tensor,
             x.is_contiguous(memory_format=torch.channels_last_3d) and \
             eligible(x, weight, bias):
         return _DepthwiseConv3dFn.apply(x, weight, bias, pad)
+    if compat.STATE['bf16_depthwise_conv3d'] and channels > 0 and \
+            x.device.type == 'cpu' and _needs_grad(x, weight, bias) and \
+            _bf16(x) and not x.is_contiguous():
+        x = x.contiguous()  # compat bf16_depthwise_conv3d
     return F.conv3d(x, weight, bias, padding=padding, groups=channels)
+
+
+def _bf16(x: torch.Tensor) -> bool:
+    """Whether a CPU convolution of ``x`` runs in bfloat16 (the tensor's
+    dtype or CPU autocast)."""
+    if x.dtype == torch.bfloat16:
+        return True
+    return torch.is_autocast_enabled('cpu') and \
+        torch.get_autocast_dtype('cpu') == torch.bfloat16
