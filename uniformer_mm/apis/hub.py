@@ -20,7 +20,7 @@ default they are tried in the order listed.
 3. else the file is downloaded (progress on stderr, resumed after an
    interruption, mirrors from ``mirrors=`` or ``$UNIFORMER_MM_MIRRORS``),
    verified against the index's hash, and converted with
-   :func:`uniformer_mm.checkpoint.convert.convert_file` against the row's
+   :func:`uniformer_mm.apis.convert.convert_file` against the row's
    config (any supported format, strict fit, the config's head_dim, class
    names from the config's label map stored as
    ``meta['dataset_meta']['classes']``).
@@ -244,7 +244,7 @@ def _log(msg, level=logging.INFO):
 
 
 def _fetch_one(info, wf, mirrors, progress, retries, timeout):
-    from ..checkpoint.convert import convert_file
+    from .convert import convert_file
     from .download import apply_mirrors, direct_url
     out = converted_path(info, wf)
     if _cached_converted(info, wf, out):
@@ -429,3 +429,13 @@ def get_model(model, pretrained: Union[bool, str] = False,
             checkpoint = SCHEME + osp.abspath(checkpoint)
     return init_model(config, checkpoint, device=device or 'cpu',
                       cfg_options=cfg_options)
+
+
+def _install():
+    """Let the checkpoint layer resolve ``uniformer://NAME`` through this
+    hub (it cannot import the hub: the hub sits above it)."""
+    from ..checkpoint.loader import register_model_hub
+    register_model_hub(is_model_name, fetch_checkpoint)
+
+
+_install()

@@ -59,6 +59,26 @@ from .io import CheckpointError, load_checkpoint_file
 
 SCHEME = 'uniformer://'
 
+#: The model hub that resolves ``uniformer://NAME``: ``is_model_name`` and
+#: ``fetch_checkpoint`` of :mod:`uniformer_mm.apis.hub`, which installs them
+#: with :func:`register_model_hub` when it is imported (``import
+#: uniformer_mm`` does). The checkpoint layer sits below the hub, so it asks
+#: through this slot instead of importing it.
+_MODEL_HUB = {}
+
+
+def register_model_hub(is_model_name, fetch_checkpoint):
+    """Install the functions that test and fetch ``uniformer://NAME``."""
+    _MODEL_HUB.update(is_model_name=is_model_name,
+                      fetch_checkpoint=fetch_checkpoint)
+
+
+def is_hub_model(text) -> bool:
+    """Whether ``text`` names a model of the installed model hub's index
+    (False when no hub is installed)."""
+    test = _MODEL_HUB.get('is_model_name')
+    return bool(test and test(text))
+
 
 def resolve_scheme_path(path: str) -> str:
     """The local file of ``uniformer://PATH`` / ``uniformer://NAME``
@@ -73,9 +93,8 @@ def resolve_scheme_path(path: str) -> str:
     rest = osp.expanduser(path[len(SCHEME):])
     if osp.isfile(rest) or '://' in rest:
         return rest
-    from ..apis.hub import fetch_checkpoint, is_model_name
-    if is_model_name(rest):
-        return fetch_checkpoint(rest)
+    if is_hub_model(rest):
+        return _MODEL_HUB['fetch_checkpoint'](rest)
     if osp.sep in rest or osp.splitext(rest)[1] in ('.pth', '.pt', '.pyth',
                                                     '.ckpt', '.bin'):
         raise FileNotFoundError(f'{rest} can not be found.')

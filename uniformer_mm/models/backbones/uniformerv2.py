@@ -62,7 +62,6 @@ tracing/export, FLOP counting, other dtypes) the plain PyTorch code runs;
 checkpointed or stochastic-depth branches keep the residual additions
 unfused.
 """
-import copy
 import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -81,6 +80,7 @@ from uniformer_mm.checkpoint.clip import (clip_to_uniformerv2,
                                           resize_pos_embed)
 from uniformer_mm.models.layers import cpu_fused
 from uniformer_mm.models.layers.uniformer_blocks import DepthwiseConv3d
+from uniformer_mm.models.arch_zoo import V2_ARCH_ZOO, resolve_v2_arch
 
 #: Prefixes of the CLIP ViT part of the backbone (frozen with
 #: ``frozen=True``; initialised from CLIP, LMHRA excepted).
@@ -553,41 +553,8 @@ class UniFormerV2Video(BaseModule):
             (:mod:`uniformer_mm.checkpoint.coverage`).
     """
 
-    arch_zoo: Dict[str, dict] = {
-        'vit-b16':
-        dict(
-            input_resolution=224,
-            patch_size=16,
-            width=768,
-            layers=12,
-            heads=12,
-            return_list=[8, 9, 10, 11]),
-        'vit-l14':
-        dict(
-            input_resolution=224,
-            patch_size=14,
-            width=1024,
-            layers=24,
-            heads=16,
-            return_list=[20, 21, 22, 23]),
-        'vit-l14-336':
-        dict(
-            input_resolution=336,
-            patch_size=14,
-            width=1024,
-            layers=24,
-            heads=16,
-            return_list=[20, 21, 22, 23]),
-    }
-    _arch_aliases = {
-        'b16': 'vit-b16',
-        'vit-b/16': 'vit-b16',
-        'l14': 'vit-l14',
-        'vit-l/14': 'vit-l14',
-        'l14-336': 'vit-l14-336',
-        'vit-l/14_336': 'vit-l14-336',
-        'vit-l/14@336px': 'vit-l14-336',
-    }
+    #: The ViT sizes (:data:`uniformer_mm.models.arch_zoo.V2_ARCH_ZOO`).
+    arch_zoo: Dict[str, dict] = V2_ARCH_ZOO
 
     def __init__(self,
                  arch: Union[str, dict] = 'vit-b16',
@@ -697,20 +664,7 @@ class UniFormerV2Video(BaseModule):
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            key = arch.lower()
-            key = cls._arch_aliases.get(key, key)
-            if key not in cls.arch_zoo:
-                raise KeyError(f'unknown arch {arch!r}; choose from '
-                               f'{sorted(cls.arch_zoo)} or pass a dict')
-            return copy.deepcopy(cls.arch_zoo[key])
-        arch = dict(arch)
-        required = {'input_resolution', 'patch_size', 'width', 'layers',
-                    'heads'}
-        missing = required - set(arch)
-        if missing:
-            raise KeyError(f'arch dict lacks {sorted(missing)}')
-        return arch
+        return resolve_v2_arch(arch)
 
     # ------------------------------------------------------------------
     # initialisation
