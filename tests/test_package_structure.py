@@ -1,4 +1,5 @@
-"""The package's structure: no circle of imports.
+"""The package's structure: no circle of imports, and nothing of the
+product imports mmaction2's own UniFormer ports.
 
 Both checks read the source with :mod:`ast` (nothing of the package runs),
 so they see every import a reader sees.
@@ -31,6 +32,17 @@ from pathlib import Path
 from _paths import REPO
 
 PACKAGE = REPO / 'uniformer_mm'
+
+#: mmaction2's UniFormer ports (its backbones ``UniFormer``/``UniFormerV2``
+#: and their modules). The benchmark harness that compares against them
+#: lives in ``tools/analysis/`` (not installed).
+MMACTION_PORT_MODULES = ('mmaction.models.backbones.uniformer',
+                         'mmaction.models.backbones.uniformerv2')
+#: ``'UniFormer'`` is not listed: in mmpretrain's registry that name is
+#: ours (the V1 image backbone); mmaction2's V2 port is ``'UniFormerV2'``
+#: (ours is ``'UniFormerV2Video'``).
+MMACTION_PORT_TYPES = ('UniFormerV2', )
+
 
 def _modules(root=PACKAGE):
     """``{dotted name: path}`` of every module of the package."""
@@ -171,3 +183,42 @@ def test_arch_zoo_is_a_leaf():
     """Both the models and the checkpoint layer import the arch zoo, so it
     imports nothing of the package."""
     assert import_graph()['uniformer_mm.models.arch_zoo'] == set()
+
+
+def _port_uses(path):
+    """Lines of ``path`` that import an mmaction2 UniFormer port module or
+    build / fetch one of its port types from a registry."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    hits = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = ([a.name for a in node.names] if isinstance(
+                node, ast.Import) else [node.module or ''] +
+                [f'{node.module}.{a.name}' for a in node.names])
+            if isinstance(node, ast.ImportFrom) and node.module in (
+                    'mmaction.models.backbones', 'mmaction.models'):
+                names += [a.name for a in node.names]
+            if any(n.startswith(MMACTION_PORT_MODULES)
+                   or n in MMACTION_PORT_TYPES for n in names):
+                hits.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in MMACTION_PORT_TYPES or node.value.startswith(
+                    MMACTION_PORT_MODULES):
+                hits.append(node.lineno)
+    return hits
+
+
+def test_no_module_imports_mmaction2_uniformer_ports(tmp_path):
+    """The product builds its own backbones; comparisons against mmaction2's
+    ports are tools (``tools/analysis/compare_mmaction.py``)."""
+    uses = {str(p.relative_to(REPO)): _port_uses(p)
+            for p in sorted(PACKAGE.rglob('*.py'))}
+    uses = {p: lines for p, lines in uses.items() if lines}
+    assert not uses, f'mmaction2 UniFormer ports used in: {uses}'
+    # the check sees the forms the old harness used
+    probe = tmp_path / 'probe.py'
+    probe.write_text("from mmaction.models.backbones.uniformerv2 import "
+                     "UniFormerV2\nMODELS.build(dict(type='UniFormerV2'))\n")
+    assert _port_uses(probe) == [1, 2]
+    harness = REPO / 'tools' / 'analysis' / 'compare_mmaction.py'
+    assert _port_uses(harness), 'the harness lives in tools/analysis'
