@@ -1,7 +1,8 @@
 """High-level APIs: build a model from a config and run it on videos or
 images (:mod:`.inference`), export it to ONNX (:mod:`.export`), and models
 by name: the model index (:mod:`.model_index`), download / verify / convert
-/ cache (:mod:`.hub`, :mod:`.download`), the inferencer
+/ cache (:mod:`.hub`; the downloader is
+:mod:`uniformer_mm.checkpoint.download`), the inferencer
 (:mod:`.inferencer`) and checkpoint file conversion (:mod:`.convert`)."""
 from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
                         build_test_pipeline, check_model_config, class_names,

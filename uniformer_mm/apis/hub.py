@@ -56,9 +56,11 @@ from typing import List, Optional, Union
 
 import torch
 
+from ..checkpoint.download import (DownloadError, check_hash,
+                                   checkpoint_dir, download_file,
+                                   expected_text, hub_dir, partial_dir,
+                                   sha256_of)
 from ..checkpoint.io import CheckpointError
-from .download import (DownloadError, check_hash, download_file,
-                       expected_text, sha256_of)
 from .model_index import (TASK_ALIASES, ModelIndexError, ModelInfo,
                           WeightFile, load_model_index)
 
@@ -156,21 +158,6 @@ def list_models(pattern: Optional[str] = None, task: Optional[str] = None,
 
 
 # ------------------------------------------------------------------ cache
-def hub_dir() -> str:
-    """``torch.hub.get_dir()``: ``$TORCH_HOME/hub`` (read at each call)."""
-    return torch.hub.get_dir()
-
-
-def checkpoint_dir() -> str:
-    """``$TORCH_HOME/hub/checkpoints``: the published files (as torch.hub
-    and mmengine keep them)."""
-    return osp.join(hub_dir(), 'checkpoints')
-
-
-def _partial_dir() -> str:
-    return osp.join(hub_dir(), 'uniformer_mm_partial')
-
-
 def _raw_name(info: ModelInfo, wf: WeightFile) -> str:
     if wf.file:
         return osp.basename(wf.file)
@@ -245,7 +232,7 @@ def _log(msg, level=logging.INFO):
 
 def _fetch_one(info, wf, mirrors, progress, retries, timeout):
     from .convert import convert_file
-    from .download import apply_mirrors, direct_url
+    from ..checkpoint.download import apply_mirrors, direct_url
     out = converted_path(info, wf)
     if _cached_converted(info, wf, out):
         return out
@@ -264,7 +251,7 @@ def _fetch_one(info, wf, mirrors, progress, retries, timeout):
         url = direct_url(
             apply_mirrors(wf.url, _raw_name(info, wf), mirrors))
         actual = download_file(
-            url, raw, part_dir=_partial_dir(), sha256=wf.sha256,
+            url, raw, part_dir=partial_dir(), sha256=wf.sha256,
             sha256_prefix=wf.sha256_prefix, progress=progress,
             retries=retries, timeout=timeout, manual=manual)
         if not (wf.sha256 or wf.sha256_prefix):
@@ -319,7 +306,7 @@ def fetch_checkpoint(name: str, source: Optional[str] = None,
     Raises:
         HubError: one line (all sources failed: each one's reason).
     """
-    from .download import MIRRORS_ENV, parse_mirrors
+    from ..checkpoint.download import MIRRORS_ENV, parse_mirrors
     parse_mirrors(mirrors if mirrors is not None else  # fail early
                   os.environ.get(MIRRORS_ENV))
     base, tagged = _split_source(name)

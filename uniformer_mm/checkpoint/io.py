@@ -16,9 +16,13 @@
 * :func:`save_checkpoint_atomic` writes to a temporary file in the target
   directory and renames it into place, so a failure never leaves a partial
   file behind.
+* :func:`file_lock`: processes that create or fetch the same path
+  (distributed ranks, parallel test workers) take turns.
 """
 import argparse
+import contextlib
 import os
+import os.path as osp
 import pickle
 import re
 import sys
@@ -223,3 +227,23 @@ def save_checkpoint_atomic(obj, path: str) -> None:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def file_lock(root):
+    """Exclusive lock on ``<parent>/.<name>.lock`` (no-op without fcntl):
+    processes that create or fetch ``root`` take turns."""
+    parent = osp.dirname(osp.abspath(root))
+    os.makedirs(parent, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = osp.join(parent, '.' + osp.basename(osp.abspath(root)) + '.lock')
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
