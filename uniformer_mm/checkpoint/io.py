@@ -201,11 +201,18 @@ def load_checkpoint_file(path: str, allow_unsafe: bool = None,
 
 
 def save_checkpoint_atomic(obj, path: str) -> None:
-    """``torch.save(obj, path)`` without ever leaving a partial ``path``.
+    """``torch.save(obj, path)`` without ever leaving a partial ``path``
+    (see :func:`atomic_write`)."""
+    atomic_write(path, lambda f: torch.save(obj, f), 'wb')
 
-    The object is written to a temporary file in the same directory, synced
+
+def atomic_write(path: str, write, mode: str = 'wb') -> None:
+    """Write ``path`` with ``write(file)`` without ever leaving it partial.
+
+    ``write`` fills a temporary file in the same directory, which is synced
     and renamed over ``path`` (``os.replace`` is atomic on POSIX and
-    Windows). On any failure the temporary file is removed.
+    Windows), with the mode a plain ``open`` would give. On any failure the
+    temporary file is removed.
     """
     path = os.path.abspath(os.path.expanduser(str(path)))
     directory = os.path.dirname(path)
@@ -213,8 +220,9 @@ def save_checkpoint_atomic(obj, path: str) -> None:
     fd, tmp = tempfile.mkstemp(
         dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
+        with os.fdopen(fd, mode, **({} if 'b' in mode else
+                                    dict(encoding='utf-8'))) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)  # mkstemp creates 0600; use the usual mode
