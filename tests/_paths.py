@@ -24,3 +24,18 @@ def label_map(name: str) -> str:
     """The package path of a shipped label / channel map, e.g.
     ``label_map('kinetics400.txt')``."""
     return f'uniformer_mm::label_maps/{name}'
+
+
+#: the analysis tools (benchmarks and comparisons against other projects:
+#: not part of the installed package)
+ANALYSIS_TOOLS = REPO / 'tools' / 'analysis'
+
+
+def analysis_tool(name: str):
+    """Import ``tools/analysis/NAME.py`` as the module ``NAME`` (its folder
+    put on ``sys.path``, where the tools find each other)."""
+    import importlib
+    import sys
+    if str(ANALYSIS_TOOLS) not in sys.path:
+        sys.path.insert(0, str(ANALYSIS_TOOLS))
+    return importlib.import_module(name)

@@ -20,14 +20,18 @@ import pytest
 import torch
 
 import uniformer_mm  # noqa: F401  (compat fixes, registries)
-from uniformer_mm.analysis.benchmark import (peak_memory, synthetic_inputs,
-                                             time_inference, time_train_step)
 from uniformer_mm.analysis.input_shape import infer_view_spec
 from uniformer_mm.apis import (count_views, extract_clip_feature,
                                inference_model, init_model, load_config,
                                load_label_map, predict_scores, prepare_inputs)
 
-from _paths import DATA, KINETICS_CLIP, REPO, TEST_AVI, TEST_JPG, VIDEOS
+from _paths import (DATA, KINETICS_CLIP, REPO, TEST_AVI, TEST_JPG, VIDEOS,
+                    analysis_tool)
+
+_bench = analysis_tool('benchmark')
+peak_memory, synthetic_inputs = _bench.peak_memory, _bench.synthetic_inputs
+time_inference, time_train_step = (_bench.time_inference,
+                                   _bench.time_train_step)
 from _paths import label_map
 
 K400_MAP = label_map('kinetics400.txt')

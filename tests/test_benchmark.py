@@ -12,9 +12,10 @@ import sys
 
 import pytest
 import uniformer_mm  # noqa: F401
-from uniformer_mm.analysis import compare_mmaction as cm
 
-from _paths import KINETICS_CLIP
+from _paths import KINETICS_CLIP, analysis_tool
+
+cm = analysis_tool('compare_mmaction')
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VIDEO = str(KINETICS_CLIP)

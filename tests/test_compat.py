@@ -335,6 +335,33 @@ def test_torch_load_getattr_is_restricted(tmp_path):
         'buf'].current() == 3.0
 
 
+def test_mmaction_bf16_loss():
+    """mmaction2's head loss with bfloat16 class scores: torch's numpy
+    conversion refuses bfloat16, so the head's own loss_by_feat fails; the
+    fixed one gives the float32 loss."""
+    import torch
+    import uniformer_mm
+    from mmaction.models.heads import TSNHead
+    from mmaction.structures import ActionDataSample
+    head = TSNHead(num_classes=4, in_channels=8)
+    scores = torch.tensor([[2., 0, 0, 1], [0, 3, 0, 0]])
+    samples = [ActionDataSample().set_gt_label(label) for label in (0, 2)]
+    loss_by_feat = type(head).loss_by_feat
+    if not getattr(loss_by_feat, '_uniformer_mm_bf16', False):
+        scores.bfloat16().numpy()  # healthy: numpy holds bfloat16
+        assert 'mmaction_bf16_loss' not in uniformer_mm.compat.APPLIED
+        pytest.skip('numpy holds bfloat16 here: the fix is a no-op')
+    with pytest.raises(TypeError, match='BFloat16'):
+        loss_by_feat.__wrapped__(head, scores.bfloat16(), samples)
+    fixed = head.loss_by_feat(scores.bfloat16(), samples)
+    reference = head.loss_by_feat(scores, samples)
+    assert fixed['loss_cls'].dtype == torch.float32
+    assert fixed['loss_cls'].item() == pytest.approx(
+        reference['loss_cls'].item(), rel=1e-2)
+    assert fixed['top1_acc'] == reference['top1_acc'] == 0.5
+    assert 'mmaction_bf16_loss' in uniformer_mm.compat.APPLIED
+
+
 DDP_SCRIPT = '''
 import json, os
 import torch

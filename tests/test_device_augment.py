@@ -329,8 +329,10 @@ def test_training_step_with_device_augmentation():
     UniFormer takes one optimizer step."""
     from mmaction.datasets import repeat_pseudo_collate
     from mmengine.optim import OptimWrapper
-    from uniformer_mm.analysis.pipelines import (DENSE_PIPELINE_CONFIG,
-                                                 config_pipelines)
+    from _paths import analysis_tool
+    pipelines = analysis_tool('pipelines')
+    DENSE_PIPELINE_CONFIG = pipelines.DENSE_PIPELINE_CONFIG
+    config_pipelines = pipelines.config_pipelines
     from uniformer_mm.datasets.config_utils import update_transforms
     pipe = config_pipelines(DENSE_PIPELINE_CONFIG)['train']
     pipe = update_transforms(  # small: 8 frames, 64 px

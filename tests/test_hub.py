@@ -31,11 +31,11 @@ from mmengine.runner.checkpoint import load_checkpoint
 
 import uniformer_mm
 from uniformer_mm.apis import hub
-from uniformer_mm.apis.download import DownloadError, HashMismatchError
 from uniformer_mm.apis.hub import HubError
 from uniformer_mm.apis.model_index import (INDEX_ENV, find_model_index,
                                            load_model_index, parse_hash)
 from uniformer_mm.checkpoint import CheckpointError
+from uniformer_mm.checkpoint.download import DownloadError, HashMismatchError
 
 from hub_server import CheckpointServer, refused_url  # noqa: I100
 from test_checkpoint import (LIGHT, TINY, assert_same, build, input_for,
@@ -320,7 +320,7 @@ def test_parse_hash():
 
 
 def test_google_drive_links_and_mirror_rules():
-    from uniformer_mm.apis.download import (apply_mirrors, direct_url,
+    from uniformer_mm.checkpoint.download import (apply_mirrors, direct_url,
                                             parse_mirrors)
     direct = ('https://drive.usercontent.google.com/download?id=1-wT39Qaz_'
               'x&export=download&confirm=t')
@@ -534,6 +534,32 @@ def test_truncated_every_time_then_resumed_by_the_next_call(env, zoo):
     assert_same_outputs(model, 'f-truncated', zoo)
     assert zoo.server.requests_for(path)[-1] == f'bytes={got}-'
     assert partial_files(env) == []
+
+
+def test_http_load_from_uses_the_hub_downloader(env, zoo):
+    """``load_from='http://...'`` (mmengine's CheckpointLoader, our URL
+    loader) fetches with the hub's downloader: a transfer that breaks off
+    is resumed where it stopped, the file lands in torch's hub cache and is
+    read from there next time, a missing file is one line."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    weights = {'backbone.w': torch.arange(6.).reshape(2, 3)}
+    buffer = io.BytesIO()
+    torch.save({'state_dict': weights, 'meta': {}}, buffer)
+    path = '/plain/http_load_from.pth'
+    zoo.server.files[path] = data = buffer.getvalue()
+    zoo.server.faults[path] = 'truncate_once'
+    ckpt = CheckpointLoader.load_checkpoint(zoo.server.url + path, 'cpu')
+    assert torch.equal(ckpt['state_dict']['backbone.w'], weights['backbone.w'])
+    assert zoo.server.requests_for(path) == [None, f'bytes={len(data) // 2}-']
+    assert files_under(env / 'hub' / 'checkpoints') == ['http_load_from.pth']
+    assert partial_files(env) == []
+    CheckpointLoader.load_checkpoint(zoo.server.url + path, 'cpu')
+    assert len(zoo.server.requests_for(path)) == 2  # cached
+    missing = zoo.server.url + '/plain/missing.pth'
+    with pytest.raises(DownloadError) as e:
+        CheckpointLoader.load_checkpoint(missing, 'cpu')
+    assert_one_line(e.value, missing, 'HTTP 404', 'place it at ' + str(
+        env / 'hub' / 'checkpoints' / 'missing.pth'))
 
 
 def test_server_without_ranges_restarts(env, zoo):

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 import uniformer_mm  # noqa: F401
-from uniformer_mm.analysis import pipeline_bench as pb
+
+from _paths import analysis_tool
 
 REPO = Path(__file__).resolve().parents[1]
+pb = analysis_tool('pipeline_bench')
 
 
 @pytest.mark.slow

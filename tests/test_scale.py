@@ -449,11 +449,18 @@ def _sync_bn_worker(rank, world_size, init_file, x, out_dir):
         if sync:
             bn = torch.nn.SyncBatchNorm.convert_sync_batchnorm(bn)
         part = x[rank::world_size].clone().requires_grad_(True)
+        unfixed = None
+        forward = torch.nn.SyncBatchNorm.forward
+        if sync and getattr(forward, '_uniformer_mm_cpu', False):
+            try:  # torch's own forward, without the compat fix
+                forward.__wrapped__(bn, part.detach())
+            except ValueError as e:
+                unfixed = str(e)
         y = bn(part)
         (y * torch.arange(y.numel()).reshape(y.shape).cos()).sum().backward()
         torch.save(dict(y=y.detach(), grad=part.grad,
                         wgrad=bn.weight.grad, mean=bn.running_mean,
-                        var=bn.running_var),
+                        var=bn.running_var, unfixed=unfixed),
                    osp.join(out_dir, f'{int(sync)}_{rank}.pth'))
     dist.destroy_process_group()
 
@@ -479,6 +486,11 @@ def test_sync_batchnorm_on_cpu_processes(tmp_path):
     (y * weights).sum().backward()
     for rank in range(2):
         got = torch.load(tmp_path / f'1_{rank}.pth')
+        # the sync_bn_cpu fix of uniformer_mm.compat is applied where torch
+        # refuses CPU tensors: without it, this very call fails
+        if getattr(torch.nn.SyncBatchNorm.forward, '_uniformer_mm_cpu',
+                   False):
+            assert 'expected input tensor to be on GPU' in got['unfixed']
         rows = slice(2 * rank, 2 * rank + 2)
         assert torch.allclose(got['y'], y[rows], atol=1e-5)
         assert torch.allclose(got['grad'], whole.grad[rows], atol=1e-5)

@@ -23,7 +23,7 @@ official file by this tool).
 
 Every failure ends with one line ``error: <problem>. <fix>`` on stderr,
 exit status 2, and no DST file. The conversion itself is
-``uniformer_mm.checkpoint.convert.convert_file`` (the same in Python).
+``uniformer_mm.apis.convert.convert_file`` (the same in Python).
 """
 import argparse
 import sys
@@ -110,7 +110,7 @@ def main(argv=None):
         logging.getLogger('uniformer_mm.compat').setLevel(logging.WARNING)
         import uniformer_mm  # noqa: F401 - registers models, compat fixes
         from uniformer_mm.checkpoint import CheckpointError
-        from uniformer_mm.checkpoint.convert import OPTIONS, convert_file
+        from uniformer_mm.apis.convert import OPTIONS, convert_file
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')

@@ -65,6 +65,33 @@ fixes are:
     (the only dtype of CPU autocast; ``dtype=None`` means bfloat16, another
     dtype is a clear error) and ``torch.amp.GradScaler('cpu')`` configured by
     ``loss_scale`` as on GPU.
+``mmaction_bf16_loss``
+    mmaction2's ``BaseHead.loss_by_feat`` computes the top-k training
+    accuracy with ``cls_scores.detach().cpu().numpy()``, which fails under
+    bfloat16 autocast (``TypeError: Got unsupported ScalarType BFloat16``;
+    numpy has no bfloat16), i.e. with ``--amp`` on CPU and with
+    ``AmpOptimWrapper(dtype='bfloat16')`` on GPUs. Where a bfloat16 tensor
+    cannot become a numpy array, class scores in bfloat16 are cast to
+    float32 before the loss (autocast computes the cross-entropy in float32
+    anyway, so the loss value is unchanged); logged the first time it casts.
+``sync_bn_cpu``
+    torch's ``SyncBatchNorm`` raises ``ValueError: SyncBatchNorm expected
+    input tensor to be on GPU or XPU ...`` for CPU tensors in a distributed
+    run, so a config with ``sync_bn='torch'`` (what mmengine's runner
+    converts with ``convert_sync_batchnorm``) cannot train on CPU processes
+    (CI, ``tools/dist_train.sh CONFIG 2`` on a machine without GPUs). Where
+    torch's ``forward`` has that check, CPU inputs of a distributed run in
+    training mode are normalised by :func:`sync_batch_norm_cpu`: the batch
+    mean and variance over all ranks from two differentiable all-reduces
+    (sum and count, then the sum of squared deviations), in float32 whatever
+    the input dtype, running statistics updated like ``nn.BatchNorm``
+    (unbiased variance). Gradients flow through the all-reduces, so a DDP run
+    with per-rank batch ``b`` on ``n`` ranks computes the outputs and
+    gradients of one process with batch ``n * b`` (``tests/test_scale.py``).
+    GPU inputs and non-distributed runs use torch's implementation
+    unchanged; ``DistributedDataParallel``'s check that rejects CPU modules
+    with ``SyncBatchNorm`` layers is skipped for CPU modules. Logged the first
+    time a CPU batch is synchronised.
 """
 import functools
 import importlib.util
@@ -550,6 +577,159 @@ def fix_amp_cpu():
 
 
 # --------------------------------------------------------------------------
+# mmaction2's loss with bfloat16 class scores
+# --------------------------------------------------------------------------
+def _bf16_numpy_fails():
+    import torch
+    try:
+        torch.zeros(1, dtype=torch.bfloat16).numpy()
+    except TypeError:
+        return True
+    return False
+
+
+def fix_mmaction_bf16_loss():
+    """Cast bfloat16 class scores to float32 before mmaction2's head loss
+    where numpy cannot hold them."""
+    try:
+        from mmaction.models.heads.base import BaseHead
+    except ImportError:  # pragma: no cover - mmaction2 is a dependency
+        return False
+    if getattr(BaseHead.loss_by_feat, '_uniformer_mm_bf16', False) or \
+            not _bf16_numpy_fails():
+        return False
+    import torch
+    original = BaseHead.loss_by_feat
+
+    @functools.wraps(original)
+    def loss_by_feat(self, cls_scores, data_samples, *args, **kwargs):
+        if torch.is_tensor(cls_scores) and cls_scores.dtype == torch.bfloat16:
+            cls_scores = cls_scores.float()
+            _note('mmaction_bf16_loss',
+                  "mmaction2's BaseHead.loss_by_feat converts class scores "
+                  'to numpy, which has no bfloat16: bfloat16 scores are '
+                  'cast to float32 before the loss.')
+        return original(self, cls_scores, data_samples, *args, **kwargs)
+
+    loss_by_feat._uniformer_mm_bf16 = True
+    BaseHead.loss_by_feat = loss_by_feat
+    return True
+
+
+# --------------------------------------------------------------------------
+# SyncBatchNorm on CPU (gloo)
+# --------------------------------------------------------------------------
+def _all_reduce_sum(tensor, group):
+    """Differentiable sum over the ranks of ``group``: the gradient of every
+    rank's input is the sum of the output gradients of all ranks."""
+    import torch
+    import torch.distributed as dist
+
+    class _AllReduceSum(torch.autograd.Function):
+
+        @staticmethod
+        def forward(ctx, tensor):
+            out = tensor.clone()
+            dist.all_reduce(out, op=dist.ReduceOp.SUM, group=group)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            grad = grad.clone()
+            dist.all_reduce(grad, op=dist.ReduceOp.SUM, group=group)
+            return grad
+
+    return _AllReduceSum.apply(tensor)
+
+
+def sync_batch_norm_cpu(bn, input, momentum: float):
+    """Training-mode batch norm of ``input`` with statistics over all
+    ranks of ``bn.process_group``; updates ``bn``'s running statistics."""
+    import torch
+    import torch.distributed as dist
+    group = bn.process_group or dist.group.WORLD
+    c = input.shape[1]
+    dims = [0] + list(range(2, input.dim()))
+    shape = [1, c] + [1] * (input.dim() - 2)
+    x = input.float()
+    count = torch.full((1, ), x.numel() // c, dtype=torch.float32)
+    total = _all_reduce_sum(torch.cat([x.sum(dims), count]), group)
+    n = total[-1]
+    mean = total[:-1] / n
+    centred = x - mean.view(shape)
+    var = _all_reduce_sum((centred * centred).sum(dims), group) / n
+    out = centred * torch.rsqrt(var + bn.eps).view(shape)
+    if bn.affine:
+        out = out * bn.weight.float().view(shape) + bn.bias.float().view(shape)
+    if bn.track_running_stats and bn.running_mean is not None:
+        with torch.no_grad():
+            unbiased = var.detach() * (n / (n - 1).clamp(min=1))
+            bn.running_mean.mul_(1 - momentum).add_(
+                mean.detach().to(bn.running_mean.dtype), alpha=momentum)
+            bn.running_var.mul_(1 - momentum).add_(
+                unbiased.to(bn.running_var.dtype), alpha=momentum)
+    return out.to(input.dtype)
+
+
+def _sync_bn_rejects_cpu(forward):
+    """Whether torch's ``SyncBatchNorm.forward`` refuses CPU inputs (its
+    source has the GPU-only check; unreadable source counts as refusing)."""
+    import inspect
+    try:
+        source = inspect.getsource(forward)
+    except (OSError, TypeError):
+        return True
+    return 'expected input tensor to be on GPU' in source
+
+
+def fix_sync_bn_cpu():
+    """Let ``SyncBatchNorm`` train on CPU tensors in a distributed run."""
+    import torch.distributed as dist
+    from torch.nn.modules.batchnorm import SyncBatchNorm
+    if getattr(SyncBatchNorm.forward, '_uniformer_mm_cpu', False) or \
+            not _sync_bn_rejects_cpu(SyncBatchNorm.forward):
+        return False
+    original = SyncBatchNorm.forward
+
+    @functools.wraps(original)
+    def forward(self, input):
+        if not (input.device.type == 'cpu' and self.training
+                and dist.is_available() and dist.is_initialized()
+                and dist.get_world_size(self.process_group
+                                        or dist.group.WORLD) > 1):
+            return original(self, input)
+        self._check_input_dim(input)
+        self._check_non_zero_input_channels(input)
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked)
+        _note('sync_bn_cpu', 'SyncBatchNorm on CPU tensors: batch '
+              'statistics all-reduced over the gloo group (torch '
+              'supports GPU tensors only).')
+        return sync_batch_norm_cpu(self, input, momentum)
+
+    forward._uniformer_mm_cpu = True
+    SyncBatchNorm.forward = forward
+
+    # DDP refuses to wrap CPU modules with SyncBatchNorm layers
+    # ("SyncBatchNorm layers only work with GPU modules"): they work now.
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    check = getattr(DDP, '_passing_sync_batchnorm_handle', None)
+    if check is not None:
+
+        @functools.wraps(check)
+        def passing_sync_batchnorm_handle(self, module):
+            if getattr(self, 'device_type', None) == 'cpu':
+                return None
+            return check(self, module)
+
+        DDP._passing_sync_batchnorm_handle = passing_sync_batchnorm_handle
+    return True
+
+
+# --------------------------------------------------------------------------
 # torch CPU: bfloat16 depthwise conv3d weight gradient on channels-last maps
 # --------------------------------------------------------------------------
 def _bf16_depthwise_conv3d_broken():
@@ -607,5 +787,7 @@ def apply():
     fix_torch_load()
     fix_dist_cpu()
     fix_amp_cpu()
+    fix_mmaction_bf16_loss()
+    fix_sync_bn_cpu()
     fix_bf16_depthwise_conv3d()
     return dict(APPLIED)

@@ -3,7 +3,7 @@
 # sampling, no crop/flip, no dropout / drop path, no shuffling), SGD (linear
 # in the gradients, so rounding differences are not amplified), and the
 # BatchNorm layers of UniFormer V1 are synchronised over the ranks
-# (sync_bn='torch'; on CPU through uniformer_mm.engine.sync_bn_cpu), so
+# (sync_bn='torch'; on CPU through uniformer_mm.compat's sync_bn_cpu fix), so
 # both runs see the same global batches and compute the same updates.
 _base_ = ['./uniformer_tiny_video_scale.py']
 

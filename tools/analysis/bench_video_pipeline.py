@@ -14,7 +14,7 @@ and the CPU cores a GPU needs.
 
 What is measured:
 
-* **Sources** (``uniformer_mm/analysis/pipeline_bench.py``, made once in
+* **Sources** (``tools/analysis/pipeline_bench.py``, made once in
   ``--work-dir``): ``original`` is the real Kinetics clip
   ``tests/data/videos/kinetics_arm_wrestling.mp4`` (340x256, 280 frames,
   H.264 with B-frames, key frames at 0/187/230/268); ``original-720p`` is
@@ -26,7 +26,7 @@ What is measured:
   are the copies ``tools/data/prepare_videos.py`` makes with its defaults
   at the recipes' resolution (short side 256); ``frames`` /
   ``frames-720p`` are its JPEG frame folders.
-* **Pipelines** (``uniformer_mm/analysis/pipelines.py``): ``train`` = the
+* **Pipelines** (``tools/analysis/pipelines.py``): ``train`` = the
   UniFormerV2 recipe of ``configs/_base_/datasets/kinetics400.py``
   (RandAugment included), ``dense`` = the UniFormer V1 recipe of
   ``kinetics400_dense.py`` (2 repeated augmentations: 2 clips per
@@ -71,16 +71,20 @@ import os
 import os.path as osp
 import sys
 
+# the sibling tools of this folder import by name, also when a test loads
+# this file by its path
+_HERE = osp.dirname(osp.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 try:
     import uniformer_mm  # noqa: F401
 except ImportError:  # a checkout that is not pip-installed
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    sys.path.insert(0, osp.dirname(osp.dirname(_HERE)))
     import uniformer_mm  # noqa: F401
 
-from uniformer_mm.analysis import pipeline_bench as pb  # noqa: E402
-from uniformer_mm.analysis.compare_mmaction import (  # noqa: E402
-    PEAK_TFLOPS, describe_machine, load_average)
+import pipeline_bench as pb  # noqa: E402
+from compare_mmaction import (PEAK_TFLOPS, describe_machine,  # noqa: E402
+                              load_average)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_VIDEO = osp.join(REPO, 'tests', 'data', 'videos',

@@ -1,8 +1,9 @@
 """High-level APIs: build a model from a config and run it on videos or
 images (:mod:`.inference`), export it to ONNX (:mod:`.export`), and models
 by name: the model index (:mod:`.model_index`), download / verify / convert
-/ cache (:mod:`.hub`, :mod:`.download`) and the inferencer
-(:mod:`.inferencer`)."""
+/ cache (:mod:`.hub`; the downloader is
+:mod:`uniformer_mm.checkpoint.download`), the inferencer
+(:mod:`.inferencer`) and checkpoint file conversion (:mod:`.convert`)."""
 from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
                         build_test_pipeline, check_model_config, class_names,
                         config_class_names, count_views, extract_clip_feature,
@@ -13,6 +14,7 @@ from .inference import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, build_model,
 from .hub import (HubError, fetch_checkpoint, get_model,  # noqa: I001
                   list_models, model_info)
 from .inferencer import UniFormerInferencer
+from .convert import convert_file
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'build_model',
@@ -23,5 +25,5 @@ __all__ = [
     'prepare_inputs', 'scores_of_inputs', 'test_pipeline_cfg',
     'topk_predictions',
     'HubError', 'fetch_checkpoint', 'get_model', 'list_models', 'model_info',
-    'UniFormerInferencer'
+    'UniFormerInferencer', 'convert_file'
 ]

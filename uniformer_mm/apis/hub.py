@@ -20,7 +20,7 @@ default they are tried in the order listed.
 3. else the file is downloaded (progress on stderr, resumed after an
    interruption, mirrors from ``mirrors=`` or ``$UNIFORMER_MM_MIRRORS``),
    verified against the index's hash, and converted with
-   :func:`uniformer_mm.checkpoint.convert.convert_file` against the row's
+   :func:`uniformer_mm.apis.convert.convert_file` against the row's
    config (any supported format, strict fit, the config's head_dim, class
    names from the config's label map stored as
    ``meta['dataset_meta']['classes']``).
@@ -56,9 +56,11 @@ from typing import List, Optional, Union
 
 import torch
 
+from ..checkpoint.download import (DownloadError, check_hash,
+                                   checkpoint_dir, download_file,
+                                   expected_text, hub_dir, partial_dir,
+                                   sha256_of)
 from ..checkpoint.io import CheckpointError
-from .download import (DownloadError, check_hash, download_file,
-                       expected_text, sha256_of)
 from .model_index import (TASK_ALIASES, ModelIndexError, ModelInfo,
                           WeightFile, load_model_index)
 
@@ -156,21 +158,6 @@ def list_models(pattern: Optional[str] = None, task: Optional[str] = None,
 
 
 # ------------------------------------------------------------------ cache
-def hub_dir() -> str:
-    """``torch.hub.get_dir()``: ``$TORCH_HOME/hub`` (read at each call)."""
-    return torch.hub.get_dir()
-
-
-def checkpoint_dir() -> str:
-    """``$TORCH_HOME/hub/checkpoints``: the published files (as torch.hub
-    and mmengine keep them)."""
-    return osp.join(hub_dir(), 'checkpoints')
-
-
-def _partial_dir() -> str:
-    return osp.join(hub_dir(), 'uniformer_mm_partial')
-
-
 def _raw_name(info: ModelInfo, wf: WeightFile) -> str:
     if wf.file:
         return osp.basename(wf.file)
@@ -244,8 +231,8 @@ def _log(msg, level=logging.INFO):
 
 
 def _fetch_one(info, wf, mirrors, progress, retries, timeout):
-    from ..checkpoint.convert import convert_file
-    from .download import apply_mirrors, direct_url
+    from .convert import convert_file
+    from ..checkpoint.download import apply_mirrors, direct_url
     out = converted_path(info, wf)
     if _cached_converted(info, wf, out):
         return out
@@ -264,7 +251,7 @@ def _fetch_one(info, wf, mirrors, progress, retries, timeout):
         url = direct_url(
             apply_mirrors(wf.url, _raw_name(info, wf), mirrors))
         actual = download_file(
-            url, raw, part_dir=_partial_dir(), sha256=wf.sha256,
+            url, raw, part_dir=partial_dir(), sha256=wf.sha256,
             sha256_prefix=wf.sha256_prefix, progress=progress,
             retries=retries, timeout=timeout, manual=manual)
         if not (wf.sha256 or wf.sha256_prefix):
@@ -319,7 +306,7 @@ def fetch_checkpoint(name: str, source: Optional[str] = None,
     Raises:
         HubError: one line (all sources failed: each one's reason).
     """
-    from .download import MIRRORS_ENV, parse_mirrors
+    from ..checkpoint.download import MIRRORS_ENV, parse_mirrors
     parse_mirrors(mirrors if mirrors is not None else  # fail early
                   os.environ.get(MIRRORS_ENV))
     base, tagged = _split_source(name)
@@ -429,3 +416,13 @@ def get_model(model, pretrained: Union[bool, str] = False,
             checkpoint = SCHEME + osp.abspath(checkpoint)
     return init_model(config, checkpoint, device=device or 'cpu',
                       cfg_options=cfg_options)
+
+
+def _install():
+    """Let the checkpoint layer resolve ``uniformer://NAME`` through this
+    hub (it cannot import the hub: the hub sits above it)."""
+    from ..checkpoint.loader import register_model_hub
+    register_model_hub(is_model_name, fetch_checkpoint)
+
+
+_install()

@@ -10,16 +10,17 @@
 * :mod:`.head` -- classifier rows: label-map re-ordering, channel maps
   (K710 -> K400/600/700), slicing, dropping;
 * :mod:`.arch` -- architecture inference and the head_dim check;
-* :mod:`.convert` -- file conversion (:func:`convert_file`, what
-  ``tools/convert_checkpoint.py`` runs), to ours, mmaction2 or the official
-  layouts;
 * :mod:`.loader` -- config-level loading (backbone ``init_cfg``
   ``Pretrained``, ``load_from=PATH``, ``load_from='uniformer://PATH'``);
 * :mod:`.clip`, :mod:`.mmaction_v2` -- CLIP and mmaction2 V2 mappings.
 
+File conversion with a config's model (:func:`convert_file`, what
+``tools/convert_checkpoint.py`` runs) builds models, so it lives above them
+in :mod:`uniformer_mm.apis.convert`.
+
 Importing this package registers the loaders with mmengine's
-``CheckpointLoader``. It never imports the model modules at import time (the
-models import it).
+``CheckpointLoader``. It never imports the models (the models import it); of
+the model package it reads only the leaf :mod:`uniformer_mm.models.arch_zoo`.
 """
 from .io import (CheckpointError, CorruptCheckpointError, UnsafePickleError,
                  load_checkpoint_file, save_checkpoint_atomic)
@@ -34,7 +35,6 @@ from .head import (drop_head, read_channel_map, read_label_map,
                    remap_by_label_maps, select_rows, slice_rows)
 from .arch import HeadDimMismatchError, check_head_dim, head_dim_from_filename
 from .loader import load_pretrained_backbone, register_loaders
-from .convert import convert_file
 
 register_loaders()
 
@@ -45,7 +45,7 @@ __all__ = [
     'convert_v1_image', 'convert_v1_light', 'convert_v1_mmaction',
     'convert_v1_tl', 'convert_v1_video', 'convert_v2_mmaction',
     'convert_v2_official', 'detect_format', 'to_mmaction', 'to_official',
-    'unwrap', 'convert_file',
+    'unwrap',
     'inflate_average', 'inflate_state_dict', 'inflate_v1', 'inflate_v2',
     'drop_head', 'read_channel_map', 'read_label_map', 'remap_by_label_maps',
     'select_rows', 'slice_rows', 'HeadDimMismatchError', 'check_head_dim',

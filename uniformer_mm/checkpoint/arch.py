@@ -77,7 +77,7 @@ def v1_arch_from_keys(sd: Mapping,
 
 def v1_arch_names(structure: Mapping, head_dim: Optional[int] = None):
     """Names of :data:`ARCH_ZOO` with this structure (and head_dim)."""
-    from uniformer_mm.models.backbones.uniformer import ARCH_ZOO, resolve_arch
+    from uniformer_mm.models.arch_zoo import ARCH_ZOO, resolve_arch
     names = []
     for name in ARCH_ZOO:
         s = resolve_arch(name)

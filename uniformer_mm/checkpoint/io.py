@@ -16,9 +16,13 @@
 * :func:`save_checkpoint_atomic` writes to a temporary file in the target
   directory and renames it into place, so a failure never leaves a partial
   file behind.
+* :func:`file_lock`: processes that create or fetch the same path
+  (distributed ranks, parallel test workers) take turns.
 """
 import argparse
+import contextlib
 import os
+import os.path as osp
 import pickle
 import re
 import sys
@@ -197,11 +201,18 @@ def load_checkpoint_file(path: str, allow_unsafe: bool = None,
 
 
 def save_checkpoint_atomic(obj, path: str) -> None:
-    """``torch.save(obj, path)`` without ever leaving a partial ``path``.
+    """``torch.save(obj, path)`` without ever leaving a partial ``path``
+    (see :func:`atomic_write`)."""
+    atomic_write(path, lambda f: torch.save(obj, f), 'wb')
 
-    The object is written to a temporary file in the same directory, synced
+
+def atomic_write(path: str, write, mode: str = 'wb') -> None:
+    """Write ``path`` with ``write(file)`` without ever leaving it partial.
+
+    ``write`` fills a temporary file in the same directory, which is synced
     and renamed over ``path`` (``os.replace`` is atomic on POSIX and
-    Windows). On any failure the temporary file is removed.
+    Windows), with the mode a plain ``open`` would give. On any failure the
+    temporary file is removed.
     """
     path = os.path.abspath(os.path.expanduser(str(path)))
     directory = os.path.dirname(path)
@@ -209,8 +220,9 @@ def save_checkpoint_atomic(obj, path: str) -> None:
     fd, tmp = tempfile.mkstemp(
         dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
+        with os.fdopen(fd, mode, **({} if 'b' in mode else
+                                    dict(encoding='utf-8'))) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)  # mkstemp creates 0600; use the usual mode
@@ -223,3 +235,23 @@ def save_checkpoint_atomic(obj, path: str) -> None:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def file_lock(root):
+    """Exclusive lock on ``<parent>/.<name>.lock`` (no-op without fcntl):
+    processes that create or fetch ``root`` take turns."""
+    parent = osp.dirname(osp.abspath(root))
+    os.makedirs(parent, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = osp.join(parent, '.' + osp.basename(osp.abspath(root)) + '.lock')
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

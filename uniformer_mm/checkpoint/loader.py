@@ -33,7 +33,9 @@ gets through ``custom_imports``):
     mmengine's URL loader ends in ``torch.hub.load_state_dict_from_url``,
     which unpickles with ``weights_only=False``: a downloaded file could run
     code. :func:`load_from_url` downloads into the same cache
-    (``$TORCH_HOME/hub/checkpoints``, rank 0 first) and reads the file with
+    (``$TORCH_HOME/hub/checkpoints``, rank 0 first) with the model hub's
+    downloader (:func:`~uniformer_mm.checkpoint.download.download_file`:
+    resumed after an interruption, one-line errors) and reads the file with
     :func:`~uniformer_mm.checkpoint.io.load_checkpoint_file` like a local
     one.
 
@@ -53,11 +55,32 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from .arch import (arch_meta, check_head_dim, checkpoint_head_dim,
                    describe_state_dict, head_dim_check_enabled)
 from .coverage import check_load_coverage
+from .download import checkpoint_dir, download_file, partial_dir
 from .formats import OFFICIAL_FORMATS, convert_checkpoint, detect_format
 from .inflate import inflate_v1, inflate_v2
 from .io import CheckpointError, load_checkpoint_file
 
 SCHEME = 'uniformer://'
+
+#: The model hub that resolves ``uniformer://NAME``: ``is_model_name`` and
+#: ``fetch_checkpoint`` of :mod:`uniformer_mm.apis.hub`, which installs them
+#: with :func:`register_model_hub` when it is imported (``import
+#: uniformer_mm`` does). The checkpoint layer sits below the hub, so it asks
+#: through this slot instead of importing it.
+_MODEL_HUB = {}
+
+
+def register_model_hub(is_model_name, fetch_checkpoint):
+    """Install the functions that test and fetch ``uniformer://NAME``."""
+    _MODEL_HUB.update(is_model_name=is_model_name,
+                      fetch_checkpoint=fetch_checkpoint)
+
+
+def is_hub_model(text) -> bool:
+    """Whether ``text`` names a model of the installed model hub's index
+    (False when no hub is installed)."""
+    test = _MODEL_HUB.get('is_model_name')
+    return bool(test and test(text))
 
 
 def resolve_scheme_path(path: str) -> str:
@@ -73,9 +96,8 @@ def resolve_scheme_path(path: str) -> str:
     rest = osp.expanduser(path[len(SCHEME):])
     if osp.isfile(rest) or '://' in rest:
         return rest
-    from ..apis.hub import fetch_checkpoint, is_model_name
-    if is_model_name(rest):
-        return fetch_checkpoint(rest)
+    if is_hub_model(rest):
+        return _MODEL_HUB['fetch_checkpoint'](rest)
     if osp.sep in rest or osp.splitext(rest)[1] in ('.pth', '.pt', '.pyth',
                                                     '.ckpt', '.bin'):
         raise FileNotFoundError(f'{rest} can not be found.')
@@ -163,22 +185,25 @@ def load_from_uniformer_scheme(filename, map_location):
 
 def load_from_url(filename, map_location):
     """``http(s)://`` checkpoints: downloaded into torch's hub cache (rank 0
-    first, as mmengine does), then read safely like a local file."""
-    import os
+    first, as mmengine does) by :func:`.download.download_file`, then read
+    safely like a local file.
+
+    Raises:
+        DownloadError: the download failed (one line: URL, cause, where to
+            place the file by hand).
+    """
     from urllib.parse import urlparse
 
     import torch
     from mmengine.dist import get_dist_info
-    from torch.hub import download_url_to_file, get_dir
     name = osp.basename(urlparse(filename).path) or 'checkpoint.pth'
-    cache = osp.join(get_dir(), 'checkpoints')
-    cached = osp.join(cache, name)
+    cached = osp.join(checkpoint_dir(), name)
     rank, world_size = get_dist_info()
     if rank == 0 and not osp.isfile(cached):
-        os.makedirs(cache, exist_ok=True)
         print_log(f'uniformer_mm: downloading {filename} to {cached}',
                   logger='current')
-        download_url_to_file(filename, cached, progress=False)
+        download_file(filename, cached, part_dir=partial_dir(),
+                      progress=False)
     if world_size > 1:
         torch.distributed.barrier()
     ckpt = load_checkpoint_file(cached, map_location=map_location)

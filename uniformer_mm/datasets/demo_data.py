@@ -22,7 +22,6 @@ so the samples do not depend on how many are generated), idempotent (a
 safe against concurrent callers (a file lock, and the data set is written into
 a temporary directory that is renamed into place only when complete).
 """
-import contextlib
 import json
 import os
 import os.path as osp
@@ -31,6 +30,8 @@ import tempfile
 
 import cv2
 import numpy as np
+
+from ..checkpoint.io import file_lock
 
 __all__ = [
     'VIDEO_CLASSES', 'IMAGE_CLASSES', 'make_video_demo', 'make_image_demo',
@@ -195,26 +196,6 @@ def _write_mp4(path, frames, fps):
 # --------------------------------------------------------------------------
 # idempotent, concurrency-safe generation
 # --------------------------------------------------------------------------
-@contextlib.contextmanager
-def file_lock(root):
-    """Exclusive lock on ``<parent>/.<name>.lock`` (no-op without fcntl):
-    processes that create or fetch ``root`` take turns."""
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    path = osp.join(parent, '.' + osp.basename(osp.abspath(root)) + '.lock')
-    with open(path, 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _umask():
     mask = os.umask(0o022)
     os.umask(mask)

@@ -35,17 +35,14 @@ __all__ = [
 
 # --- BEGIN scale-out / efficient training (docs/distributed.md) ---------
 # UniFormerOptimWrapperConstructor (layer-wise lr decay), ExactResumeHook,
-# DistConsistencyHook, FSDP uniformer_block_wrap_policy; SyncBatchNorm on
-# CPU, bf16 loss of mmaction2 heads, RepeatAugSampler in mmaction2's
-# registry.
-from . import (amp_fixes, fsdp, optim_constructor, samplers,  # noqa: E402
-               sync_bn_cpu)
+# DistConsistencyHook, FSDP uniformer_block_wrap_policy, RepeatAugSampler
+# in mmaction2's registry. (SyncBatchNorm on CPU and the bf16 loss of
+# mmaction2's heads are stack fixes: uniformer_mm.compat.)
+from . import fsdp, optim_constructor, samplers  # noqa: E402,F401
 from .hooks.dist_consistency_hook import DistConsistencyHook  # noqa: E402
 from .hooks.exact_resume_hook import ExactResumeHook  # noqa: E402
 from .optim_constructor import UniFormerOptimWrapperConstructor  # noqa: E402
 
-amp_fixes.apply()
-sync_bn_cpu.patch_sync_batchnorm_cpu()
 samplers.register_repeat_aug_sampler()
 __all__ += ['UniFormerOptimWrapperConstructor', 'ExactResumeHook',
             'DistConsistencyHook']

@@ -22,57 +22,18 @@ import functools
 import glob
 import os
 import os.path as osp
-import tempfile
 
 __all__ = [
     'atomic_write_text', 'save_checkpoint_atomic',
     'patch_mmengine_save_checkpoint', 'remove_stale_temp_files'
 ]
 
-try:  # the checkpoint package's writer, if that package is present
-    from ..checkpoint.io import save_checkpoint_atomic
-except ImportError:  # pragma: no cover - same algorithm
-    import torch
-
-    def save_checkpoint_atomic(obj, path):
-        path = osp.abspath(osp.expanduser(str(path)))
-        directory = osp.dirname(path)
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                torch.save(obj, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+from ..checkpoint.io import atomic_write, save_checkpoint_atomic
 
 
 def atomic_write_text(text: str, path: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = osp.abspath(osp.expanduser(str(path)))
-    directory = osp.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: f.write(text), 'w')
 
 
 def remove_stale_temp_files(directory: str):

@@ -33,13 +33,21 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from .optimizers.nonfinite import NonFiniteWeightsError
-
 __all__ = [
-    'NonFiniteWeightsError', 'ResumeError', 'nonfinite_entries',
+    'NonFiniteLossError', 'NonFiniteWeightsError', 'ResumeError', 'nonfinite_entries',
     'check_model_finite', 'check_state_finite', 'inspect_checkpoint',
     'newest_intact_checkpoint', 'resolve_resume', 'intact_checkpoint_note'
 ]
+
+class NonFiniteLossError(RuntimeError):
+    """Too many consecutive steps had a non-finite loss or gradient (raised
+    by :mod:`uniformer_mm.engine.optimizers.nonfinite`)."""
+
+
+class NonFiniteWeightsError(NonFiniteLossError):
+    """The weights are not finite: a checkpoint was about to be saved with
+    them and was not."""
+
 
 #: Checkpoints that training cannot resume from (no optimizer state).
 _NOT_RESUMABLE = ('best_', )

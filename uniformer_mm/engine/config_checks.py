@@ -138,11 +138,11 @@ def _check_arch(cfg, errors):
         return
     try:
         if name in _V1:
-            from ..models.backbones.uniformer import resolve_arch
+            from ..models.arch_zoo import resolve_arch
             resolve_arch(arch)
         elif name in _V2:
-            from ..models.backbones.uniformerv2 import UniFormerV2Video
-            UniFormerV2Video._resolve_arch(arch)
+            from ..models.arch_zoo import resolve_v2_arch
+            resolve_v2_arch(arch)
     except (KeyError, ValueError, TypeError) as e:
         errors.append(f'model.backbone.arch: {_one_line(e)}')
 
@@ -156,8 +156,8 @@ def _backbone_stride(cfg):
     if name in _V2:
         arch = _get(backbone, 'arch', 'vit-b16')
         try:
-            from ..models.backbones.uniformerv2 import UniFormerV2Video
-            patch = UniFormerV2Video._resolve_arch(
+            from ..models.arch_zoo import resolve_v2_arch
+            patch = resolve_v2_arch(
                 arch if isinstance(arch, str) else dict(arch))['patch_size']
         except Exception:  # noqa: BLE001 - reported by _check_arch
             return None, None
@@ -557,12 +557,11 @@ def _local_checkpoint(path):
     model-zoo names and non-strings."""
     if not isinstance(path, str) or not path:
         return None
-    from ..checkpoint.loader import SCHEME
+    from ..checkpoint.loader import SCHEME, is_hub_model
     if path.startswith(SCHEME):
         path = path[len(SCHEME):]
         if not osp.isfile(path):
-            from ..apis.hub import is_model_name
-            if is_model_name(path):  # uniformer://NAME: the model hub's
+            if is_hub_model(path):  # uniformer://NAME: the model hub's
                 return None
     return None if _is_remote(path) else path
 

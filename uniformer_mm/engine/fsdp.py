@@ -22,8 +22,8 @@ __all__ = ['uniformer_block_wrap_policy', 'block_types']
 
 
 def block_types():
-    from ..models.backbones.uniformerv2 import GlobalUniBlock, LocalUniBlock
-    from ..models.layers import CBlock, EvoSABlock, SABlock
+    from ..models.layers import (CBlock, EvoSABlock, GlobalUniBlock,
+                                 LocalUniBlock, SABlock)
     return (LocalUniBlock, GlobalUniBlock, CBlock, SABlock, EvoSABlock)
 
 

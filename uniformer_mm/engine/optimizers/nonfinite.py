@@ -51,19 +51,13 @@ from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
+from ..checkpoint_guard import (NonFiniteLossError, NonFiniteWeightsError,
+                                intact_checkpoint_note)
+
 __all__ = [
     'NonFiniteLossError', 'NonFiniteWeightsError',
     'SkipNonFiniteOptimWrapper', 'SkipNonFiniteAmpOptimWrapper'
 ]
-
-
-class NonFiniteLossError(RuntimeError):
-    """Too many consecutive steps had a non-finite loss or gradient."""
-
-
-class NonFiniteWeightsError(NonFiniteLossError):
-    """The weights are not finite: a checkpoint was about to be saved with
-    them and was not (see :mod:`uniformer_mm.engine.checkpoint_guard`)."""
 
 
 class _SkipNonFiniteMixin:
@@ -178,7 +172,6 @@ class _SkipNonFiniteMixin:
 
     def _checkpoint_note(self):
         """What the work dir holds that can be resumed (one sentence)."""
-        from ..checkpoint_guard import intact_checkpoint_note
         dirs = self.checkpoint_dirs
         if not dirs:
             last = self.message_hub.get_info('last_ckpt')

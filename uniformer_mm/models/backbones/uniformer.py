@@ -16,8 +16,7 @@ with ``strict=True`` once its classifier keys (``head``, ``aux_head``,
 Papers: UniFormer (ICLR 2022, arXiv:2201.04676) and its TPAMI extension with
 the light "hourglass" models (arXiv:2201.09450).
 """
-import copy
-from typing import Dict, Sequence, Union
+from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -27,83 +26,10 @@ from mmengine.model.weight_init import trunc_normal_
 
 from ...checkpoint.loader import (check_arch_metadata,
                                   load_pretrained_backbone, record_arch_hook)
+from ..arch_zoo import ARCH_ZOO, resolve_arch
 from ..layers import (CBlock, ConvDownsample, ConvStem, EvoSABlock,
                       PatchEmbed, SABlock, stage_checkpoint_counts)
 from ..layers.uniformer_blocks import bn_nd
-
-_S = dict(depths=[3, 4, 8, 3], embed_dims=[64, 128, 320, 512])
-_SP = dict(depths=[3, 5, 9, 3], embed_dims=[64, 128, 320, 512])
-_B = dict(depths=[5, 8, 20, 7], embed_dims=[64, 128, 320, 512])
-_L = dict(depths=[5, 10, 24, 7], embed_dims=[128, 192, 448, 640])
-_XXS_PRUNE = [[1] + [0.5] * 7, [0.5] * 2]
-_XS_PRUNE = [[1] + [0.5] * 8, [0.5] * 3]
-
-#: Named variants. Keys of an entry:
-#:   depths, embed_dims, head_dim, mlp_ratio (float or 4 floats),
-#:   conv_stem (S+/light stem), layer_scale (None, 'global' = blocks 3-4
-#:   only, 'all'), layer_scale_init_value, light (hourglass: class token and
-#:   token pruning), prune_ratio/trade_off (stage 3 and 4 lists).
-#: Names ending in ``_tl`` are the token-labeling releases (pair them with
-#: ``UniFormerTokenLabelHead``); they differ from the plain ones only in
-#: head_dim (``small``/``base``: 64 in the plain code, 32 in token labeling).
-ARCH_ZOO: Dict[str, dict] = {
-    'small': dict(**_S, head_dim=64),
-    'small_plus': dict(**_SP, head_dim=32, conv_stem=True),
-    'small_plus_dim64': dict(**_SP, head_dim=64, conv_stem=True),
-    'base': dict(**_B, head_dim=64),
-    'base_ls': dict(**_B, head_dim=64, layer_scale='global'),
-    'large_ls': dict(**_L, head_dim=64, layer_scale='all'),
-    'small_tl': dict(**_S, head_dim=32),
-    'small_tl_dim64': dict(**_S, head_dim=64),
-    'small_plus_tl': dict(**_SP, head_dim=32, conv_stem=True),
-    'small_plus_tl_dim64': dict(**_SP, head_dim=64, conv_stem=True),
-    'base_tl': dict(**_B, head_dim=32),
-    'base_tl_dim64': dict(**_B, head_dim=64),
-    'large_ls_tl': dict(**_L, head_dim=64, layer_scale='all'),
-    'xxs': dict(depths=[2, 5, 8, 2], embed_dims=[56, 112, 224, 448],
-                head_dim=28, mlp_ratio=3., conv_stem=True, light=True,
-                prune_ratio=_XXS_PRUNE, trade_off=_XXS_PRUNE),
-    'xs': dict(depths=[3, 5, 9, 3], embed_dims=[64, 128, 256, 512],
-               head_dim=32, mlp_ratio=3., conv_stem=True, light=True,
-               prune_ratio=_XS_PRUNE, trade_off=_XS_PRUNE),
-}
-_ALIASES = {'s': 'small', 'b': 'base', 'l': 'large_ls', 's+': 'small_plus'}
-_ARCH_DEFAULTS = dict(mlp_ratio=4., conv_stem=False, layer_scale=None,
-                      layer_scale_init_value=1e-6, light=False,
-                      prune_ratio=None, trade_off=None)
-_ARCH_KEYS = {'depths', 'embed_dims', 'head_dim'} | set(_ARCH_DEFAULTS)
-
-
-def resolve_arch(arch: Union[str, dict]) -> dict:
-    """Return the full setting dict of an arch name or a (partial) dict."""
-    if isinstance(arch, str):
-        key = _ALIASES.get(arch.lower(), arch.lower())
-        if key not in ARCH_ZOO:
-            raise KeyError(
-                f'Unknown UniFormer arch {arch!r}. Choose one of '
-                f'{sorted(ARCH_ZOO)} or pass a dict with depths, embed_dims '
-                'and head_dim.')
-        arch = ARCH_ZOO[key]
-    if not isinstance(arch, dict):
-        raise TypeError(f'arch must be a name or a dict, got {type(arch)}')
-    unknown = set(arch) - _ARCH_KEYS
-    if unknown:
-        raise KeyError(f'Unknown keys in UniFormer arch dict: '
-                       f'{sorted(unknown)}; allowed: {sorted(_ARCH_KEYS)}')
-    missing = {'depths', 'embed_dims', 'head_dim'} - set(arch)
-    if missing:
-        raise KeyError(f'UniFormer arch dict needs {sorted(missing)}')
-    setting = dict(_ARCH_DEFAULTS, **copy.deepcopy(arch))
-    assert len(setting['depths']) == 4 and len(setting['embed_dims']) == 4, \
-        'UniFormer has 4 stages: depths and embed_dims need 4 entries'
-    if not isinstance(setting['mlp_ratio'], (list, tuple)):
-        setting['mlp_ratio'] = [setting['mlp_ratio']] * 4
-    if setting['light'] and setting['prune_ratio'] is None:
-        d3, d4 = setting['depths'][2:]
-        setting['prune_ratio'] = [[1] + [0.5] * (d3 - 1), [0.5] * d4]
-    if setting['light'] and setting['trade_off'] is None:
-        setting['trade_off'] = copy.deepcopy(setting['prune_ratio'])
-    return setting
 
 
 class UniFormerNet(BaseModule):

@@ -1,5 +1,12 @@
 """Downloading checkpoints: progress, resume, hash check, mirrors.
 
+The one downloader of the package: the model hub
+(:func:`uniformer_mm.apis.hub.fetch_checkpoint`) and ``load_from`` /
+``init_cfg`` checkpoints given as ``http(s)://`` URLs
+(:func:`uniformer_mm.checkpoint.loader.load_from_url`) both fetch with
+:func:`download_file` into torch's hub cache (:func:`checkpoint_dir`, the
+unfinished files in :func:`partial_dir`).
+
 :func:`download_file` fetches a URL over HTTP(S) into a ``.part`` file kept
 in a separate folder (never under the final name), resumes it with an HTTP
 ``Range`` request after an interruption (in the same call, up to
@@ -28,18 +35,35 @@ import urllib.error
 import urllib.request
 from typing import Mapping, Optional, Sequence, Union
 
-from ..checkpoint.io import CheckpointError
-from ..datasets.demo_data import file_lock
+from .io import CheckpointError, file_lock
 
 __all__ = [
     'MIRRORS_ENV', 'DownloadError', 'HashMismatchError', 'sha256_of',
     'check_hash', 'parse_mirrors', 'apply_mirrors', 'direct_url',
-    'download_file'
+    'download_file', 'hub_dir', 'checkpoint_dir', 'partial_dir'
 ]
 
 #: Environment variable with mirror rules (see the module doc).
 MIRRORS_ENV = 'UNIFORMER_MM_MIRRORS'
 _CHUNK = 1 << 20
+
+
+def hub_dir() -> str:
+    """``torch.hub.get_dir()``: ``$TORCH_HOME/hub`` (read at each call)."""
+    import torch
+    return torch.hub.get_dir()
+
+
+def checkpoint_dir() -> str:
+    """``$TORCH_HOME/hub/checkpoints``: the downloaded files (as torch.hub
+    and mmengine keep them)."""
+    return osp.join(hub_dir(), 'checkpoints')
+
+
+def partial_dir() -> str:
+    """Where unfinished downloads wait to be resumed (never among the
+    finished files)."""
+    return osp.join(hub_dir(), 'uniformer_mm_partial')
 
 
 class DownloadError(CheckpointError):

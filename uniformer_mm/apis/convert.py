@@ -2,14 +2,20 @@
 a library (:func:`convert_file`; the model hub converts its downloads with
 it).
 
-Reads a checkpoint of any supported format (:mod:`.formats`), converts it to
+It sits above the models (it builds a config's model to check the fit), so
+it lives with the APIs, not in :mod:`uniformer_mm.checkpoint`, whose
+converters (:mod:`uniformer_mm.checkpoint.formats`) it drives.
+
+Reads a checkpoint of any supported format, converts it to
 our layout, optionally re-orders / selects / slices / drops the classifier
 rows, inflates 2D weights, checks a strict fit against a config's model (built
 on the ``meta`` device), and writes either our mmengine checkpoint
 (``{'state_dict', 'meta': {'uniformer_arch', 'uniformer_convert',
 'dataset_meta'}}``), mmaction2's layout, or the official layout and container
-of the model's family (:func:`~.formats.to_official`). The output is written
-atomically; every failure is a one-line :class:`~.io.CheckpointError`.
+of the model's family
+(:func:`~uniformer_mm.checkpoint.formats.to_official`). The output is
+written atomically; every failure is a one-line
+:class:`~uniformer_mm.checkpoint.io.CheckpointError`.
 """
 import os.path as osp
 import warnings
@@ -446,7 +452,7 @@ def _class_names(args, model, classes, rows, log):
                 'Pass the label map of the classifier rows')
         return names
     if model is not None:
-        from uniformer_mm.apis.inference import config_class_names
+        from .inference import config_class_names
         names = config_class_names(model.cfg)
         if names is not None and len(names) == rows:
             return names

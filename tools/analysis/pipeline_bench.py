@@ -1,5 +1,6 @@
-"""Throughput of the video data pipelines (``tools/analysis/
-bench_video_pipeline.py``; its docstring says what is measured and how).
+"""Throughput of the video data pipelines (``bench_video_pipeline.py``
+beside this file; its docstring says what is measured and how). Importable
+with this folder on ``sys.path`` (``import pipeline_bench``).
 
 :func:`make_sources`
     the benchmark's videos: the real Kinetics clip as downloaded, a
@@ -27,9 +28,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from .pipelines import (DENSE_PIPELINE_CONFIG, OUR_PIPELINE_CONFIG,
-                        config_pipelines, for_frames, mmaction2_test_chain,
-                        mmaction2_train_chain, with_backend)
+from pipelines import (DENSE_PIPELINE_CONFIG, OUR_PIPELINE_CONFIG,
+                       config_pipelines, for_frames, mmaction2_test_chain,
+                       mmaction2_train_chain, with_backend)
 
 __all__ = ['Source', 'Setting', 'SOURCES', 'PIPELINES', 'make_sources',
            'make_settings', 'measure', 'cores_per_gpu', 'GPU_MODELS']
@@ -124,7 +125,7 @@ def _frames_of(path: str) -> int:
 def make_sources(video: str, work_dir: str, names: Sequence[str],
                  log: Callable[[str], None] = print) -> Dict[str, Source]:
     """Build (once; kept in ``work_dir``) the sources ``names``."""
-    from ..datasets.video_prepare import (FRAME_TEMPLATE, PrepareSettings,
+    from uniformer_mm.datasets.video_prepare import (FRAME_TEMPLATE, PrepareSettings,
                                           prepare_one, transcode)
     os.makedirs(work_dir, exist_ok=True)
     stem = osp.splitext(osp.basename(video))[0]
@@ -184,7 +185,7 @@ def make_sources(video: str, work_dir: str, names: Sequence[str],
 # settings
 # --------------------------------------------------------------------------
 def _ours() -> Dict[str, list]:
-    from ..datasets.config_utils import defer_augmentation
+    from uniformer_mm.datasets.config_utils import defer_augmentation
     sparse = config_pipelines(OUR_PIPELINE_CONFIG)
     dense = config_pipelines(DENSE_PIPELINE_CONFIG)
     return {'train': sparse['train'],
