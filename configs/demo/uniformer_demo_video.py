@@ -16,7 +16,7 @@ custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # ---------------------------------------------------------------- model
 # Switch the whole demo to a small UniFormerV2 by changing this one line to
-# model_family = 'uniformerv2'
+# model_family = 'uniformerv2' (or: --cfg-options model_family=uniformerv2)
 model_family = 'uniformer'
 
 num_classes = 4
@@ -60,20 +60,23 @@ uniformerv2_model = dict(
         dropout_ratio=0.,
         average_clips='prob'),
     data_preprocessor=data_preprocessor)
-model = dict(uniformer=uniformer_model,
-             uniformerv2=uniformerv2_model)[model_family]
+# a knob reference (configs/README.md): resolved after the child configs and
+# --cfg-options, so `--cfg-options model_family=uniformerv2` switches too
+model = '${${model_family}_model}'
 
 # ---------------------------------------------------------------- data
 data_root = 'data/demo_video'
 # Generation parameters; keep them shared by the train and val data sets
-# (both check / create the same directory).
+# (both check / create the same directory). data_root, demo_cfg, clip_len
+# and model_family are knobs (configs/README.md): a child config or
+# --cfg-options data_root=... changes every loader.
 demo_cfg = dict(
     num_train_per_class=48,
     num_val_per_class=12,
     num_frames=16,
     size=64,
     seed=0)
-clip_len = 8
+clip_len = 8  # a knob: a child or --cfg-options clip_len=16 changes it
 
 # No Flip: a horizontal flip turns a "move_left" video into a "move_right"
 # one without changing its label. Crops and rescaling keep the direction.
@@ -81,7 +84,7 @@ train_pipeline = [
     dict(type='VideoInit'),
     # one random frame from each of clip_len equal segments: temporal jitter
     # that keeps the frame order
-    dict(type='UniformSample', clip_len=clip_len, num_clips=1),
+    dict(type='UniformSample', clip_len='${clip_len}', num_clips=1),
     dict(type='VideoDecode'),
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
@@ -90,7 +93,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='VideoInit'),
-    dict(type='UniformSample', clip_len=clip_len, num_clips=1,
+    dict(type='UniformSample', clip_len='${clip_len}', num_clips=1,
          test_mode=True),
     dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, 64)),
@@ -107,8 +110,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='DemoVideoDataset',
-        data_root=data_root,
-        demo_cfg=demo_cfg,
+        data_root='${data_root}',
+        demo_cfg='${demo_cfg}',
         ann_file='train_list.txt',
         data_prefix=dict(video=''),
         pipeline=train_pipeline))
@@ -119,8 +122,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='DemoVideoDataset',
-        data_root=data_root,
-        demo_cfg=demo_cfg,
+        data_root='${data_root}',
+        demo_cfg='${demo_cfg}',
         ann_file='val_list.txt',
         data_prefix=dict(video=''),
         pipeline=val_pipeline,

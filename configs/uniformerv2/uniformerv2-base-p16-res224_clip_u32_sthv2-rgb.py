@@ -4,19 +4,9 @@
 # (16 per GPU x 8 GPUs), lr 4e-5, 22 epochs (5 warmup); test 32x3x1, softmax
 # averaged.
 _base_ = ['../_base_/recipes/uniformerv2_sthv2.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
 model = dict(
     backbone=dict(
         t_size=32))
 
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        OfficialSparseSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialSparseSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialSparseSample=dict(clip_len=32))
+clip_len = 32

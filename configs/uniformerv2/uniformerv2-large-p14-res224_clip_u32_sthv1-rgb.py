@@ -4,7 +4,6 @@
 # (16 per GPU x 8 GPUs), lr 2e-5, 22 epochs (5 warmup), activation
 # checkpointing of 15 ViT blocks; test 32x3x1, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_sthv1.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -19,16 +18,7 @@ model = dict(
     cls_head=dict(
         in_channels=1024))
 
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+clip_len = 32
 
 optim_wrapper = dict(optimizer=dict(lr=2e-5))
 param_scheduler = warmup_cosine(lr=2e-5, max_epochs=22, warmup_epochs=5)

@@ -5,7 +5,6 @@
 # model, new classifier (official DELETE_SPECIAL_HEAD for K400); test 8x1x3,
 # softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -22,21 +21,11 @@ model = dict(
     cls_head=dict(
         in_channels=1024))
 
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=64)  # x 8 GPUs = the official 512
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(num_clips=3),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
+num_test_clips = 3
+crop_size = 336
+train_short_side = 384
+test_crop = dict(type='OfficialCenterCrop')
+train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
 
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)

@@ -84,23 +84,7 @@ def resolve_knobs(cfg: Any) -> Any:
     done = {}  # top-level name -> resolved value
     active = []  # top-level names being resolved (cycle detection)
 
-    def lookup(path, where):
-        name, *keys = path.strip().split('.')
-        if name not in top:
-            names = [k for k in top if isinstance(k, str)]
-            raise KnobError(
-                f'config: {where} refers to ${{{path}}}, but the config has '
-                f'no top-level variable {name!r}{_close(name, names)}')
-        if name not in done:
-            if name in active:
-                cycle = ' -> '.join(active[active.index(name):] + [name])
-                raise KnobError(f'config: the references form a cycle: '
-                                f'{cycle}')
-            active.append(name)
-            done[name] = visit(top[name], name)
-            active.pop()
-            top[name] = done[name]
-        value = done[name]
+    def walk(value, name, keys, path, where):
         for i, key in enumerate(keys):
             here = '.'.join([name] + keys[:i])
             if isinstance(value, dict) and key in value:
@@ -113,6 +97,31 @@ def resolve_knobs(cfg: Any) -> Any:
                     f'config: {where} refers to ${{{path}}}, but {here} has '
                     f'no {key!r}')
         return value
+
+    def lookup(path, where):
+        name, *keys = path.strip().split('.')
+        if name not in top:
+            names = [k for k in top if isinstance(k, str)]
+            raise KnobError(
+                f'config: {where} refers to ${{{path}}}, but the config has '
+                f'no top-level variable {name!r}{_close(name, names)}')
+        if name not in done and name in active:
+            # a reference into the variable being resolved (e.g. the head's
+            # checkpoint = the backbone's): resolve just that part
+            if not keys or path in active:
+                cycle = ' -> '.join(active[active.index(name):] + [path])
+                raise KnobError(f'config: the references form a cycle: '
+                                f'{cycle}')
+            active.append(path)
+            value = visit(walk(top[name], name, keys, path, where), path)
+            active.pop()
+            return value
+        if name not in done:
+            active.append(name)
+            done[name] = visit(top[name], name)
+            active.pop()
+            top[name] = done[name]
+        return walk(done[name], name, keys, path, where)
 
     def text(value, where):
         match = _INNER.search(value)
