@@ -4,7 +4,7 @@
 # 512 (64 per GPU x 8 GPUs), lr 5e-5, 5 epochs (1 warmup), from the frozen K710
 # model, new classifier (official DELETE_SPECIAL_HEAD for K400); test 8x1x3,
 # softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_k400.py']
+_base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics400-rgb.py']
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -20,14 +20,6 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(
         in_channels=1024))
-
-num_test_clips = 3
-crop_size = 336
-train_short_side = 384
-test_crop = dict(type='OfficialCenterCrop')
-train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
-
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
 train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=512)
