@@ -11,7 +11,8 @@ loaders and models built from it, with no helper call.
 * the zoo's bases follow every knob (``clip_len``, ``num_test_clips``,
   ``crop_size``, ``data_root``, ``ann_file_*``), also through
   ``--cfg-options``;
-* ``model_family`` switches the demo through ``--cfg-options``;
+* the demo's ``model_family`` (used when its file is read) is refused with
+  one line when a child config or ``--cfg-options`` changes it;
 * a reference to a missing variable is one line naming it (and the nearest
   name), from ``tools/train.py`` too;
 * ``update_transforms`` with a transform the pipeline does not have is an
@@ -98,11 +99,12 @@ def test_two_line_child_trains_and_tests_with_16_frames(tmp_path):
     child.write_text(f"_base_ = [{str(DEMO)!r}]\nclip_len = 16\n")
     assert len(child.read_text().splitlines()) == 2
     probe = ['default_hooks.shape_probe.type=InputShapeProbe']
-    # a small data set (knobs too: data_root, demo_cfg), two epochs
-    small = [f'data_root={tmp_path / "data"}',
-             'demo_cfg.num_train_per_class=2',
-             'demo_cfg.num_val_per_class=1', 'train_cfg.max_epochs=2',
+    # a small data set (data_root: a knob), two epochs
+    small = [f'data_root={tmp_path / "data"}', 'train_cfg.max_epochs=2',
              'param_scheduler.1.T_max=1', 'param_scheduler.1.end=2']
+    small += [f'{split}_dataloader.dataset.demo_cfg.num_{part}_per_class={n}'
+              for split in ('train', 'val', 'test')
+              for part, n in (('train', 2), ('val', 1))]
     work = tmp_path / 'work'
     shapes = _run('train.py', [str(child), '--work-dir', str(work),
                                '--cfg-options', *small, *probe],
@@ -163,27 +165,47 @@ def test_cfg_options_set_knobs():
     assert _of(cfg.test_dataloader, 'OfficialCenterCrop')
 
 
-def test_model_family_through_cfg_options():
+def test_model_family_through_cfg_options(tmp_path, capsys):
+    """The demo chooses its model when its file is read: a later
+    model_family (--cfg-options, a child config) is one line saying so."""
     assert load_config(str(DEMO)).model.backbone.type == 'UniFormerVideo'
-    cfg = load_config(str(DEMO), {'model_family': 'uniformerv2'})
-    assert cfg.model.backbone.type == 'UniFormerV2Video'
-    # the other family's definition is left as it was
-    assert cfg.uniformer_model.backbone.type == 'UniFormerVideo'
+    line = ("config: model_family = 'uniformerv2' comes too late: the config "
+            "chose its settings by model_family = 'uniformer' when its file "
+            "was read; change that line in the file itself")
+    with pytest.raises(KnobError) as e:
+        load_config(str(DEMO), {'model_family': 'uniformerv2'})
+    assert str(e.value) == line
+    child = tmp_path / 'child.py'
+    child.write_text(
+        f"_base_ = [{str(DEMO)!r}]\nmodel_family = 'uniformerv2'\n")
+    with pytest.raises(KnobError, match='comes too late'):
+        load_config(str(child))
+    train = load_tool('tools/train.py')
+    with pytest.raises(SystemExit) as e:
+        train.main([str(DEMO), '--cfg-options', 'model_family=uniformerv2'])
+    assert e.value.code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f'train.py: error: {line}'], err
+    # the file's own line switches (tests/test_demo_data.py builds it)
+    v2 = tmp_path / 'demo_v2.py'
+    v2.write_text(DEMO.read_text().replace(
+        "model_family = 'uniformer'\n", "model_family = 'uniformerv2'\n"))
+    assert load_config(str(v2)).model.backbone.type == 'UniFormerV2Video'
 
 
 def test_missing_reference_is_one_line(capsys):
     with pytest.raises(KnobError) as e:
-        load_config(str(DEMO), {'model_family': 'uniformerv3'})
+        load_config(str(V2_ROW), {'data_root': 'data/${dataset}/videos'})
     assert str(e.value) == (
-        "config: model refers to ${uniformerv3_model}, but the config has "
-        "no top-level variable 'uniformerv3_model' (did you mean "
-        "'uniformerv2_model'?)")
+        "config: data_root refers to ${dataset}, but the config has no "
+        "top-level variable 'dataset' (did you mean 'dataset_type'?)")
     train = load_tool('tools/train.py')
     with pytest.raises(SystemExit) as e:
-        train.main([str(DEMO), '--cfg-options', 'model_family=uniformerv3'])
+        train.main([str(V2_ROW), '--cfg-options',
+                    'data_root=data/${dataset}/videos'])
     assert e.value.code != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "'uniformerv3_model'" in err[0], err
+    assert len(err) == 1 and "'dataset'" in err[0], err
 
 
 def test_reference_syntax():

@@ -142,9 +142,14 @@ def test_configs_use_shipped_maps():
         for m in re.finditer(r"(?:channel_map|label_map)\w* = '([^']+)'|"
                              r"channel_map='([^']+)'", text):
             value = m.group(1) or m.group(2)
+            if '${' in value:  # a knob reference: checked resolved below
+                continue
             assert value.startswith(SCHEME), (path, value)
             assert Path(resolve_path(value)).is_file(), (path, value)
+    shared = ('kinetics_style', 'dense_v1', 'something_something')
     for path in sorted((REPO / 'configs/_base_/datasets').glob('*.py')):
+        if path.stem in shared:  # bases of the data sets, no data of their own
+            continue
         cfg = knob_config(str(path))
         if path.stem.startswith('imagenet'):
             assert 'label_map' not in cfg  # mmpretrain's ImageNet names

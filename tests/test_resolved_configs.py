@@ -16,7 +16,8 @@ loaders and their pipelines, the evaluators, schedules, hooks, runtime,
 
 * ``ADDED``: the building blocks the restructured bases introduce (the
   per-split clip samplers, the test crop, the train augmentation, the data
-  set name the paths are made from, ...; Kinetics-710's unused single-list
+  set name the paths are made from, the demo's ``parsed_knobs``, ...;
+  Kinetics-710's unused single-list
   paths, None): a config may have them where it had none; where a config
   had the key before, it is compared;
 * ``DROPPED``: helper variables of the old row files (``sampling``: the
@@ -47,7 +48,7 @@ from resolved_configs import config_paths, load_stored, resolve
 #: building blocks of the restructured bases (see the module docstring)
 ADDED = frozenset({
     'dataset_name', 'train_sampler', 'val_sampler', 'test_sampler',
-    'test_crop', 'train_augment', 'filename_tmpl',
+    'test_crop', 'train_augment', 'filename_tmpl', 'parsed_knobs',
     # Kinetics-710 reads three lists (k*_root, k*_ann_*): its single-list
     # paths from the base are None
     'data_root', 'data_root_val', 'ann_file_train', 'ann_file_val',

@@ -16,7 +16,9 @@ custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # ---------------------------------------------------------------- model
 # Switch the whole demo to a small UniFormerV2 by changing this one line to
-# model_family = 'uniformerv2' (or: --cfg-options model_family=uniformerv2)
+# model_family = 'uniformerv2' (here: `model` is chosen when this file is
+# read; a child config or --cfg-options that sets model_family is refused
+# with one line, see parsed_knobs below)
 model_family = 'uniformer'
 
 num_classes = 4
@@ -60,16 +62,20 @@ uniformerv2_model = dict(
         dropout_ratio=0.,
         average_clips='prob'),
     data_preprocessor=data_preprocessor)
-# a knob reference (configs/README.md): resolved after the child configs and
-# --cfg-options, so `--cfg-options model_family=uniformerv2` switches too
-model = '${${model_family}_model}'
+# chosen when this file is read, so that a child config can merge its
+# changes into `model` (e.g. model = dict(cls_head=dict(num_classes=10)))
+model = dict(uniformer=uniformer_model,
+             uniformerv2=uniformerv2_model)[model_family]
+# the values this file was read with: resolve_knobs refuses a final config
+# whose model_family differs (uniformer_mm/engine/config_knobs.py)
+parsed_knobs = dict(model_family=model_family)
 
 # ---------------------------------------------------------------- data
 data_root = 'data/demo_video'
 # Generation parameters; keep them shared by the train and val data sets
-# (both check / create the same directory). data_root, demo_cfg, clip_len
-# and model_family are knobs (configs/README.md): a child config or
-# --cfg-options data_root=... changes every loader.
+# (both check / create the same directory). data_root and clip_len are knobs
+# (configs/README.md): a child config or --cfg-options data_root=... changes
+# every loader.
 demo_cfg = dict(
     num_train_per_class=48,
     num_val_per_class=12,
@@ -111,7 +117,7 @@ train_dataloader = dict(
     dataset=dict(
         type='DemoVideoDataset',
         data_root='${data_root}',
-        demo_cfg='${demo_cfg}',
+        demo_cfg=demo_cfg,
         ann_file='train_list.txt',
         data_prefix=dict(video=''),
         pipeline=train_pipeline))
@@ -123,7 +129,7 @@ val_dataloader = dict(
     dataset=dict(
         type='DemoVideoDataset',
         data_root='${data_root}',
-        demo_cfg='${demo_cfg}',
+        demo_cfg=demo_cfg,
         ann_file='val_list.txt',
         data_prefix=dict(video=''),
         pipeline=val_pipeline,

@@ -27,7 +27,9 @@ The reference syntax (strings only):
 * references nest, innermost first: ``'${${model_family}_model}'`` is the
   variable ``uniformer_model`` when ``model_family = 'uniformer'``;
 * a referenced value that holds references is resolved first; a reference
-  to a missing variable, or a cycle, is a :class:`KnobError` of one line.
+  to a missing variable, or a cycle, is a :class:`KnobError` of one line;
+* ``parsed_knobs = dict(name=value)``: settings a file used while it was
+  read (:func:`check_parsed_knobs`); changing them later is refused.
 
 Who calls it: ``tools/train.py``, ``tools/test.py`` and the tools built on
 their config loading, :func:`uniformer_mm.apis.load_config` (hence
@@ -151,10 +153,24 @@ def resolve_knobs(cfg: Any) -> Any:
                               for i, item in enumerate(node))
         return node
 
+    check_parsed_knobs(top)
     for name in list(top.keys()):
         if name not in done:
             lookup(name, name)
     return cfg
+
+
+def check_parsed_knobs(top: dict) -> None:
+    """A config may record in ``parsed_knobs = dict(name=value)`` the
+    values it used while its file was read (e.g. the demo chooses ``model``
+    by ``model_family``); a final value that differs (set by a child config
+    or ``--cfg-options``, which come too late) is a :class:`KnobError`."""
+    for name, value in (top.get('parsed_knobs') or {}).items():
+        if top.get(name) != value:
+            raise KnobError(
+                f'config: {name} = {top.get(name)!r} comes too late: the '
+                f'config chose its settings by {name} = {value!r} when its '
+                f'file was read; change that line in the file itself')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None):
