@@ -18,9 +18,13 @@ from mmengine.registry import init_default_scope
 from uniformer_mm.label_maps import read_channel_map, read_label_map
 
 from _paths import FRAMES, REPO, TEST_JPG, VIDEOS
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 BASE = REPO / 'configs' / '_base_' / 'datasets'
+#: the shared bases the data set files inherit (not data sets themselves)
+SHARED_BASES = ('kinetics_style', 'dense_v1', 'something_something')
 VIDEO_CONFIGS = sorted(p.stem for p in BASE.glob('*.py')
-                       if not p.stem.startswith('imagenet'))
+                       if not p.stem.startswith('imagenet')
+                       and p.stem not in SHARED_BASES)
 
 # recipe expectations: frames, crop, test clips, test crops, repeats,
 # flip ratio, random erasing probability, RandAugment, classes
@@ -58,7 +62,7 @@ def _seed():
 
 
 def _load(name):
-    return Config.fromfile(str(BASE / f'{name}.py'))
+    return knob_config(str(BASE / f'{name}.py'))
 
 
 def _transforms(pipeline):
@@ -201,26 +205,24 @@ def test_train_loader_batches_repeated_clips(tmp_path, frame_dir):
     assert out['data_samples'][0].gt_label.shape == (400, )
 
 
-def test_update_transforms_in_a_child_config(tmp_path, frame_dir):
-    """The documented override: a child config changes the frames, views and
-    random erasing of a base through update_transforms."""
+def test_knobs_in_a_child_config(tmp_path, frame_dir):
+    """The documented override: a child config changes the frames, views,
+    repeats and random erasing of a base by setting its knobs
+    (configs/README.md; ``update_transforms`` for a step the knobs do not
+    name)."""
     child = tmp_path / 'child.py'
     child.write_text(f'''
 _base_ = ['{BASE / "sthv2.py"}']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa
 
 clip_len = 8
-sampling = dict(OfficialSparseSample=dict(clip_len=clip_len))
-train_dataloader = update_transforms(
-    _base_.train_dataloader, VideoRandomErasing=None,
-    RepeatClips=dict(num_repeats=3), **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialSparseSample=dict(clip_len=clip_len, num_clips=2),
-    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=224))
+num_test_clips = 2
+num_repeats = 3
+test_crop = dict(type='OfficialCenterCrop')
+train_augment = update_transforms(
+    _base_.train_augment, VideoRandomErasing=None)
 ''')
-    cfg = Config.fromfile(str(child))
+    cfg = knob_config(str(child))
     assert 'update_transforms' not in cfg  # functions are dropped
     assert cfg.clip_len == 8
     train = _transforms(cfg.train_dataloader.dataset.pipeline)

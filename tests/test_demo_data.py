@@ -30,6 +30,7 @@ from uniformer_mm.datasets import demo_data
 from uniformer_mm.datasets.demo_data import (IMAGE_CLASSES, VIDEO_CLASSES,
                                              make_image_demo,
                                              make_video_demo)
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 decord = pytest.importorskip('decord')
 
@@ -384,7 +385,7 @@ def test_demo_video_dataset_generates_on_first_use(tmp_path):
     from mmengine.registry import init_default_scope
     from mmaction.registry import DATASETS
     init_default_scope('mmaction')
-    cfg = Config.fromfile(VIDEO_CONFIG)
+    cfg = knob_config(VIDEO_CONFIG)
     root = str(tmp_path / 'data' / 'demo_video')
     small = dict(cfg.demo_cfg, num_train_per_class=2, num_val_per_class=1)
     sets = {}
@@ -415,7 +416,7 @@ def test_demo_video_dataset_generates_on_first_use(tmp_path):
 
 def test_demo_video_config_has_no_flip():
     from mmengine.config import Config
-    cfg = Config.fromfile(VIDEO_CONFIG)
+    cfg = knob_config(VIDEO_CONFIG)
     for name in ('train_pipeline', 'val_pipeline'):
         types = [t['type'] for t in cfg[name]]
         assert 'Flip' not in types, 'a flip swaps move_left and move_right'
@@ -428,7 +429,7 @@ def test_demo_image_dataset_and_model(tmp_path):
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import DATASETS, MODELS
     init_default_scope('mmpretrain')
-    cfg = Config.fromfile(IMAGE_CONFIG)
+    cfg = knob_config(IMAGE_CONFIG)
     root = str(tmp_path / 'demo_image')
     small = dict(cfg.demo_cfg, num_train_per_class=4, num_val_per_class=2)
     ds = DATASETS.build(dict(cfg.train_dataloader.dataset.to_dict(),
@@ -504,7 +505,7 @@ def test_demo_switches_to_uniformerv2_with_one_line(tmp_path):
     assert text.count(line) == 1
     cfg_path = tmp_path / 'demo_v2.py'
     cfg_path.write_text(text.replace(line, "model_family = 'uniformerv2'\n"))
-    cfg = Config.fromfile(str(cfg_path))
+    cfg = knob_config(str(cfg_path))
     assert cfg.model.backbone.type == 'UniFormerV2Video'
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)

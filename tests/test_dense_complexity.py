@@ -17,6 +17,7 @@ import os.path as osp
 
 import pytest
 import torch
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 pytest.importorskip('mmdet')
 pytest.importorskip('mmseg')
@@ -81,7 +82,7 @@ ROWS = [
 def build(path):
     from mmengine.config import Config
     from mmengine.registry import MODELS, DefaultScope
-    cfg = Config.fromfile(osp.join(ROOT, path))
+    cfg = knob_config(osp.join(ROOT, path))
     scope = cfg.default_scope
     importlib.import_module(f'{scope}.models')
     cfg.model.backbone.init_cfg = None

@@ -26,6 +26,7 @@ import uniformer_mm  # noqa: F401  (registers our modules)
 
 from _paths import REPO, TEST_JPG
 from test_model_index import _header
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 GPUS = 8
 
@@ -104,7 +105,7 @@ def load(folder, name):
     scope = FOLDERS[folder][0]
     pytest.importorskip(scope, reason=f'{folder} needs {scope}')
     rel = f'{folder}/{name}.py'
-    return rel, Config.fromfile(str(REPO / rel))
+    return rel, knob_config(str(REPO / rel))
 
 
 def check_batch(rel, cfg, per_gpu, in_name=True):

@@ -22,6 +22,7 @@ from uniformer_mm.models.data_preprocessors import (
     DEFERRED_KEY, DeviceAugmentPreprocessor, apply_deferred)
 from uniformer_mm.models.data_preprocessors import device_augment as da
 from pathlib import Path
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 KINETICS = (Path(__file__).resolve().parent / 'data' / 'videos' /
             'kinetics_arm_wrestling.mp4')
@@ -304,10 +305,10 @@ def test_config_switch_and_check(tmp_path):
         "res224_clip_u8_kinetics400-rgb.py']\n"
         'from uniformer_mm.datasets.config_utils import defer_augmentation'
         '  # noqa\n'
-        'train_dataloader = defer_augmentation(_base_.train_dataloader)\n'
+        'train_augment = defer_augmentation(_base_.train_augment)\n'
         "model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'"
         '))\n')
-    cfg = Config.fromfile(str(cfg_file))
+    cfg = knob_config(str(cfg_file))
     assert cfg.model.data_preprocessor.type == 'DeviceAugmentPreprocessor'
     assert cfg.model.data_preprocessor.mean == [114.75] * 3
     inner = cfg.train_dataloader.dataset.pipeline[-1]['transforms']
@@ -320,6 +321,14 @@ def test_config_switch_and_check(tmp_path):
     cfg.model.data_preprocessor.type = 'ActionDataPreprocessor'
     with pytest.raises(ConfigCheckError, match='DeviceAugmentPreprocessor'):
         check_config(cfg)
+    # the old line on a loader whose pipeline is a knob reference: an error
+    # that says what to write, not a silent no-op
+    old = Config.fromfile(str(repo / 'configs' / 'uniformerv2' /
+                              'uniformerv2-base-p16-res224_clip_u8_'
+                              'kinetics400-rgb.py'))
+    with pytest.raises(ValueError, match=r'train_augment = defer_augmentation'
+                       r'\(_base_\.train_augment\)'):
+        defer_augmentation(old.train_dataloader)
 
 
 def test_training_step_with_device_augmentation():

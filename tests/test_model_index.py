@@ -21,6 +21,7 @@ from uniformer_mm.apis.export import ScoreModel
 from uniformer_mm.apis.inference import DENSE_TASKS
 
 from _paths import REPO
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 CONFIGS = sorted(p.relative_to(REPO).as_posix()
                  for p in (REPO / 'configs').rglob('*.py')
@@ -82,7 +83,7 @@ def _load(rel):
     for folder, scope in DENSE.items():
         if rel.startswith(folder):
             pytest.importorskip(scope, reason=f'{rel} needs {scope}')
-    return Config.fromfile(str(REPO / rel))
+    return knob_config(str(REPO / rel))
 
 
 def _dense_results(rel, task):
@@ -206,7 +207,7 @@ def test_dense_params_and_flops(rel):
 def test_flops_direct_count(rel):
     """The metafile's FLOPs equal a direct count with the project's
     counter (the extension in the number of frames is exact)."""
-    cfg = Config.fromfile(str(REPO / rel))
+    cfg = knob_config(str(REPO / rel))
     task = get_task(cfg)
     spec = infer_view_spec(cfg, task)
     model = build_model(cfg, task).eval()
@@ -229,6 +230,6 @@ def test_flops_direct_count(rel):
 def test_view_spec_is_the_test_loaders(rel, shape, views):
     """FLOPs, tools/infer.py and get_flops.py use the pipeline that
     tools/test.py runs (the test data loader's)."""
-    cfg = Config.fromfile(str(REPO / rel))
+    cfg = knob_config(str(REPO / rel))
     spec = infer_view_spec(cfg, get_task(cfg))
     assert spec.shape == shape and (spec.clips, spec.crops) == views

@@ -36,7 +36,9 @@ import torch
 import uniformer_mm  # noqa: F401  (registers our modules)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from uniformer_mm.datasets.config_utils import update_transforms
+from uniformer_mm.datasets.config_utils import (transform_types,
+                                                 update_transforms)
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = REPO / 'configs' / '_base_' / 'datasets'
@@ -146,13 +148,23 @@ def official_sparse_bounds(n, clip_len):
 
 # ------------------------------------------------------------ helpers
 def load(name):
-    return Config.fromfile(str(BASE / f'{name}.py'))
+    return knob_config(str(BASE / f'{name}.py'))
+
+
+def update_present(node, **updates):
+    """``update_transforms`` with the updates of the transforms ``node``
+    has (the tables here name both test crops; update_transforms refuses a
+    type that is not there)."""
+    present = transform_types(node)
+    return update_transforms(
+        node, **{k: v for k, v in updates.items() if k in present})
 
 
 def build(loader, tmp_path, ann, prefix, **updates):
-    """The (first) data set of ``loader`` reading ``ann`` / ``prefix``."""
+    """The (first) data set of ``loader`` reading ``ann`` / ``prefix``;
+    ``updates`` of transforms the loader has (SMALL names both crops)."""
     from mmaction.registry import DATASETS
-    loader = update_transforms(loader.to_dict(), **updates)
+    loader = update_present(loader.to_dict(), **updates)
     ds = loader['dataset']
     if ds['type'] == 'ConcatDataset':
         ds = ds['datasets'][0]
@@ -469,11 +481,10 @@ def test_official_test_crops(shape, size):
         steps = [t for t in pipeline if t['type'].startswith('Official')
                  and t['type'] != 'OfficialSparseSample']
         assert len(steps) == 2
-        steps = update_transforms(steps,
-                                  OfficialShortSideResize=dict(
-                                      short_side=size),
-                                  OfficialThreeCrop=dict(crop_size=size),
-                                  OfficialCenterCrop=dict(crop_size=size))
+        steps = update_present(steps,
+                               OfficialShortSideResize=dict(short_side=size),
+                               OfficialThreeCrop=dict(crop_size=size),
+                               OfficialCenterCrop=dict(crop_size=size))
         results = dict(imgs=list(frames), img_shape=shape)
         for t in steps:
             results = TRANSFORMS.build(t)(results)
@@ -522,10 +533,10 @@ def test_tools_read_the_official_transforms():
     from uniformer_mm.analysis.input_shape import infer_view_spec
     from uniformer_mm.datasets.robust_video import required_frames
     from uniformer_mm.datasets.transforms import OfficialDenseSample
-    spec = infer_view_spec(Config.fromfile(
+    spec = infer_view_spec(knob_config(
         str(REPO / 'configs' / 'uniformerv2_k400.py')))
     assert (spec.shape, spec.clips, spec.crops) == ((3, 8, 224, 224), 4, 3)
-    spec = infer_view_spec(Config.fromfile(str(
+    spec = infer_view_spec(knob_config(str(
         REPO / 'configs' / 'uniformer' /
         'uniformer-base_in1k-pre_32x4x1_kinetics400-rgb.py')))
     assert (spec.shape, spec.clips, spec.crops) == ((3, 32, 224, 224), 4, 1)
@@ -586,7 +597,7 @@ IMAGE_ROWS = sorted(p.name for p in (REPO / 'configs' / 'uniformer').glob(
 def test_imagenet_rows_resize_as_the_official_eval(row):
     """DeiT rows: short side int(256 / 224 * S); token-labeling rows (timm
     0.4.5 validate.py, ViT default crop_pct 0.9): floor(S / 0.9)."""
-    cfg = Config.fromfile(str(REPO / 'configs' / 'uniformer' / row))
+    cfg = knob_config(str(REPO / 'configs' / 'uniformer' / row))
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         steps = {t['type']: t for t in loader.dataset.pipeline}
         size = steps['CenterCrop']['crop_size']
@@ -637,23 +648,18 @@ def test_official_ssv2_checkpoint_through_tools_test(tmp_path):
     child = tmp_path / 'cfg.py'
     child.write_text(f'''
 _base_ = [{str(REPO / "configs" / "uniformerv2_sthv2.py")!r}]
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa
 model = dict(backbone=dict(arch=dict(_delete_=True, **{TINY_V2!r}),
                            return_list=[1, 2],
                            n_layers=2, t_size={clip_len},
                            clip_pretrained=None),
              cls_head=dict(in_channels=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialSparseSample=dict(clip_len={clip_len}),
-    OfficialShortSideResize=dict(short_side={size}),
-    OfficialThreeCrop=dict(crop_size={size}))
-test_dataloader.update(num_workers=0, persistent_workers=False)
-test_dataloader['dataset'].update(
-    ann_file={str(tmp_path / "val.txt")!r},
-    data_prefix=dict(img={str(tmp_path / "frames")!r}))
+clip_len = {clip_len}
+crop_size = {size}
+ann_file_test = {str(tmp_path / "val.txt")!r}
+data_root_val = {str(tmp_path / "frames")!r}
+test_dataloader = dict(num_workers=0, persistent_workers=False)
 ''')
-    cfg = Config.fromfile(str(child))
+    cfg = knob_config(str(child))
     assert cfg.model.data_preprocessor.to_rgb is True
     model = MODELS.build(cfg.model.to_dict())
     g = torch.Generator().manual_seed(0)

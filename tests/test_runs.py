@@ -44,6 +44,7 @@ from uniformer_mm.datasets import make_video_demo
 from uniformer_mm.engine import NonFiniteWeightsError
 
 from _paths import REPO, TEST_MP4
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 TRAIN_PY = REPO / 'tools' / 'train.py'
 RUNTIME = REPO / 'configs' / '_base_' / 'default_runtime.py'
@@ -490,7 +491,7 @@ def test_unlabeled_test_line_is_an_error(media, tmp_path, capsys):
     from mmaction.registry import DATASETS
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    loaded = Config.fromfile(str(cfg))
+    loaded = knob_config(str(cfg))
     with DefaultScope.overwrite_default_scope('mmaction'):
         with pytest.raises(AnnotationError, match=r'val_nolabel.txt:2: '):
             DATASETS.build(loaded.test_dataloader.dataset)
@@ -553,7 +554,7 @@ def test_custom_dataset_walkthrough(tmp_path):
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        cfg = Config.fromfile('v2.py')
+        cfg = knob_config('v2.py')
         with DefaultScope.overwrite_default_scope('mmaction'):
             sizes = [len(DATASETS.build(cfg[f'{split}_dataloader'].dataset))
                      for split in ('train', 'val', 'test')]

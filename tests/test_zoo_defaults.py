@@ -15,6 +15,7 @@ from mmengine.config import Config
 
 from _paths import KINETICS_CLIP as CLIP
 from _paths import REPO
+from uniformer_mm.engine.config_knobs import load_config as knob_config  # noqa: E501
 
 CONFIG = REPO / 'configs' / 'uniformerv2_k400.py'
 
@@ -40,7 +41,7 @@ def _videos(root):
 
 
 def _zoo_cfg(tmp_path):
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = knob_config(str(CONFIG))
     videos = _videos(tmp_path / 'videos')
     cfg.model.backbone = dict(
         type='UniFormerV2Video', t_size=8,

@@ -85,6 +85,7 @@ def parse_args(argv=None):
 def merge_args(cfg, args):
     """Apply the command line to ``cfg``."""
     cli.merge_cfg_options(cfg, args.cfg_options)
+    cli.resolve_config_knobs(cfg)
     cfg.launcher = args.launcher
     cli.set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint

@@ -230,6 +230,16 @@ def merge_cfg_options(cfg, options):
         raise CLIError(f'--cfg-options: {e}') from None
 
 
+def resolve_config_knobs(cfg):
+    """Fill in the ``${name}`` references of the config
+    (:mod:`uniformer_mm.engine.config_knobs`) after ``--cfg-options``."""
+    from uniformer_mm.engine.config_knobs import KnobError, resolve_knobs
+    try:
+        resolve_knobs(cfg)
+    except KnobError as e:
+        raise CLIError(str(e)) from None
+
+
 def set_work_dir(cfg, work_dir, config_path):
     """``--work-dir`` > ``cfg.work_dir`` > ``./work_dirs/<config name>``."""
     if work_dir is not None:
@@ -450,6 +460,7 @@ def merge_args(cfg, args, notes):
         cfg.randomness = randomness
 
     merge_cfg_options(cfg, args.cfg_options)
+    resolve_config_knobs(cfg)
 
     if args.resume == 'auto':
         # the last_checkpoint target, or the newest intact checkpoint if it

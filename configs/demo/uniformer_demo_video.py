@@ -16,7 +16,9 @@ custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # ---------------------------------------------------------------- model
 # Switch the whole demo to a small UniFormerV2 by changing this one line to
-# model_family = 'uniformerv2'
+# model_family = 'uniformerv2' (here: `model` is chosen when this file is
+# read; a child config or --cfg-options that sets model_family is refused
+# with one line, see parsed_knobs below)
 model_family = 'uniformer'
 
 num_classes = 4
@@ -60,20 +62,27 @@ uniformerv2_model = dict(
         dropout_ratio=0.,
         average_clips='prob'),
     data_preprocessor=data_preprocessor)
+# chosen when this file is read, so that a child config can merge its
+# changes into `model` (e.g. model = dict(cls_head=dict(num_classes=10)))
 model = dict(uniformer=uniformer_model,
              uniformerv2=uniformerv2_model)[model_family]
+# the values this file was read with: resolve_knobs refuses a final config
+# whose model_family differs (uniformer_mm/engine/config_knobs.py)
+parsed_knobs = dict(model_family=model_family)
 
 # ---------------------------------------------------------------- data
 data_root = 'data/demo_video'
 # Generation parameters; keep them shared by the train and val data sets
-# (both check / create the same directory).
+# (both check / create the same directory). data_root and clip_len are knobs
+# (configs/README.md): a child config or --cfg-options data_root=... changes
+# every loader.
 demo_cfg = dict(
     num_train_per_class=48,
     num_val_per_class=12,
     num_frames=16,
     size=64,
     seed=0)
-clip_len = 8
+clip_len = 8  # a knob: a child or --cfg-options clip_len=16 changes it
 
 # No Flip: a horizontal flip turns a "move_left" video into a "move_right"
 # one without changing its label. Crops and rescaling keep the direction.
@@ -81,7 +90,7 @@ train_pipeline = [
     dict(type='VideoInit'),
     # one random frame from each of clip_len equal segments: temporal jitter
     # that keeps the frame order
-    dict(type='UniformSample', clip_len=clip_len, num_clips=1),
+    dict(type='UniformSample', clip_len='${clip_len}', num_clips=1),
     dict(type='VideoDecode'),
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
@@ -90,7 +99,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='VideoInit'),
-    dict(type='UniformSample', clip_len=clip_len, num_clips=1,
+    dict(type='UniformSample', clip_len='${clip_len}', num_clips=1,
          test_mode=True),
     dict(type='VideoDecode'),
     dict(type='Resize', scale=(-1, 64)),
@@ -107,7 +116,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='DemoVideoDataset',
-        data_root=data_root,
+        data_root='${data_root}',
         demo_cfg=demo_cfg,
         ann_file='train_list.txt',
         data_prefix=dict(video=''),
@@ -119,7 +128,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='DemoVideoDataset',
-        data_root=data_root,
+        data_root='${data_root}',
         demo_cfg=demo_cfg,
         ann_file='val_list.txt',
         data_prefix=dict(video=''),

@@ -3,7 +3,6 @@
 # exp/uniformer_b16x8_k600: batch 32 (4 per GPU x 8 GPUs), lr 1.25e-4, 110
 # epochs (10 warmup), drop path 0.3; test 16x1x4 (frames x crops x clips).
 _base_ = ['../_base_/recipes/uniformer_k600.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -12,10 +11,8 @@ model = dict(
         drop_path_rate=0.3,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
 
-sampling = dict(OfficialDenseSample=dict(clip_len=16, frame_interval=8))
-train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+clip_len = 16
+frame_interval = 8
 
 optim_wrapper = dict(optimizer=dict(lr=1.25e-4))
 param_scheduler = warmup_cosine(lr=1.25e-4, max_epochs=110, warmup_epochs=10)

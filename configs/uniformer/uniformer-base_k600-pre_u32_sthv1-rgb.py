@@ -3,16 +3,11 @@
 # Kinetics-600 16x4 model. Official exp/uniformer_b32_sthv1_prek600: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 60 epochs (5 warmup), drop path 0.6; test
 # 32x3x1 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_sthv1.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-small_k400-pre_u16_sthv1-rgb.py']
 
 model = dict(
     backbone=dict(
         arch='base',
         drop_path_rate=0.6,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_k600_16x4.pth')))
-
-sampling = dict(UniformSample=dict(clip_len=32))
-train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+clip_len = 32

@@ -4,7 +4,7 @@
 # 1.6e-3, 300 epochs (5 warmup), drop path 0.1. The dense NFNet-F6 token labels
 # and MixToken are not reproduced (see
 # configs/_base_/recipes/uniformer_tl_imagenet.py).
-_base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
+_base_ = ['./uniformer-small-tl_8xb128_in1k.py']
 
 model = dict(
     backbone=dict(arch='small_plus_tl'))

@@ -3,9 +3,6 @@
 # exp/uniformer_s16x8_k600: batch 32 (4 per GPU x 8 GPUs), lr 1e-4, 110 epochs
 # (10 warmup), drop path 0.1; test 16x1x4 (frames x crops x clips).
 _base_ = ['../_base_/recipes/uniformer_k600.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
-sampling = dict(OfficialDenseSample=dict(clip_len=16, frame_interval=8))
-train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+clip_len = 16
+frame_interval = 8

@@ -3,10 +3,6 @@
 # exp/uniformer_s32x4_k400: batch 32 (4 per GPU x 8 GPUs), lr 1e-4, 110 epochs
 # (10 warmup), drop path 0.1; test 32x1x4 (frames x crops x clips). no official
 # checkpoint released for this row
-_base_ = ['../_base_/recipes/uniformer_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
 
-sampling = dict(OfficialDenseSample=dict(clip_len=32, frame_interval=4))
-train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+clip_len = 32

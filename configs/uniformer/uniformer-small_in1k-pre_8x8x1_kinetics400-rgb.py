@@ -2,17 +2,12 @@
 # UniFormer-S, 8 frames x stride 8, Kinetics-400, from ImageNet-1k. Official
 # exp/uniformer_s8x8_k400: batch 128 (16 per GPU x 8 GPUs), lr 4e-4, 100 epochs
 # (10 warmup), drop path 0.1; test 8x1x4 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-sampling = dict(OfficialDenseSample=dict(clip_len=8, frame_interval=8))
-train_dataloader = dict(
-    update_transforms(_base_.train_dataloader, **sampling),
-    batch_size=16)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
-
+clip_len = 8
+frame_interval = 8
+train_dataloader = dict(batch_size=16)
 optim_wrapper = dict(optimizer=dict(lr=4e-4))
 param_scheduler = warmup_cosine(lr=4e-4, max_epochs=100, warmup_epochs=10)
 train_cfg = dict(max_epochs=100)

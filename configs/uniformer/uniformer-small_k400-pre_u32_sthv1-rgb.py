@@ -3,10 +3,6 @@
 # Kinetics-400 16x4 model. Official exp/uniformer_s32_sthv1_prek400: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 60 epochs (5 warmup), drop path 0.2; test
 # 32x3x1 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_sthv1.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-small_k400-pre_u16_sthv1-rgb.py']
 
-sampling = dict(UniformSample=dict(clip_len=32))
-train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
+clip_len = 32

@@ -3,7 +3,7 @@
 # Kinetics-600 16x4 model. Official exp/uniformer_s16_sthv1_prek600: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 60 epochs (5 warmup), drop path 0.2; test
 # 16x3x1 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_sthv1.py']
+_base_ = ['./uniformer-small_k400-pre_u16_sthv1-rgb.py']
 
 model = dict(
     backbone=dict(

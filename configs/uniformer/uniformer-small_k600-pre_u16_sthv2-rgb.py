@@ -3,7 +3,7 @@
 # Kinetics-600 16x4 model. Official exp/uniformer_s16_sthv2_prek600: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 50 epochs (5 warmup), drop path 0.3; test
 # 16x3x1 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_sthv2.py']
+_base_ = ['./uniformer-small_k400-pre_u16_sthv2-rgb.py']
 
 model = dict(
     backbone=dict(

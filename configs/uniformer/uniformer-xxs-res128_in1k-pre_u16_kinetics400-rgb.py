@@ -4,23 +4,10 @@
 # (Uniformer_light_fp32): batch 256 (32 per GPU x 8 GPUs), lr 8e-4, wd 0.1, 110
 # epochs (10 warmup), drop path 0.05, RandAugment 'rand-m5-n2-mstd0.25'; test
 # 16x1x1 at 128 px.
-_base_ = ['../_base_/recipes/uniformer_light_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-xxs-res160_in1k-pre_u16_kinetics400-rgb.py']
 
 model = dict(
     backbone=dict(
         init_cfg=dict(checkpoint='checkpoints/uniformer_xxs_128_in1k.pth')))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 160)),
-        FusedRandomResizedCropFlip=dict(scale=128)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=128),
-    OfficialCenterCrop=dict(crop_size=128))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialShortSideResize=dict(short_side=128),
-    OfficialCenterCrop=dict(crop_size=128))
+crop_size = 128
+train_short_side = 160

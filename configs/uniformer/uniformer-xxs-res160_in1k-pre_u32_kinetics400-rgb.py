@@ -3,20 +3,9 @@
 # ImageNet-1k. Official exp_light/uniformer_xxs32_160_k400 (Uniformer_light):
 # batch 256 (32 per GPU x 8 GPUs), lr 8e-4, wd 0.1, 110 epochs (10 warmup),
 # drop path 0.05, RandAugment 'rand-m5-n2-mstd0.25'; test 32x1x1 at 160 px.
-_base_ = ['../_base_/recipes/uniformer_light_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-xxs-res160_in1k-pre_u16_kinetics400-rgb.py']
 
 model = dict(
     backbone=dict(
         fp32_attention=False))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+clip_len = 32

@@ -4,8 +4,7 @@
 # (Uniformer_light_ls_fp32): batch 256 (32 per GPU x 8 GPUs), lr 4e-4, wd 0.1,
 # 110 epochs (10 warmup), drop path 0.05, RandAugment 'rand'; test 4x1x1 at 160
 # px.
-_base_ = ['../_base_/recipes/uniformer_light_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformer-xxs-res160_in1k-pre_u16_kinetics400-rgb.py']
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -21,20 +20,7 @@ model = dict(
             light=True,
             layer_scale='all',
             layer_scale_init_value=0.1)))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=4),
-        VideoRandAugment=dict(config_str='rand')))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=4))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=4))
-
+clip_len = 4
+rand_augment = 'rand'
 optim_wrapper = dict(optimizer=dict(lr=4e-4))
 param_scheduler = warmup_cosine(lr=4e-4, max_epochs=110, warmup_epochs=10)
-train_cfg = dict(max_epochs=110)
-auto_scale_lr = dict(base_batch_size=256)

@@ -4,29 +4,17 @@
 # Official exp/k600/k600+k710_b16_f8x224: batch 256 (32 per GPU x 8 GPUs), lr
 # 2e-6, 5 epochs (1 warmup), from the K710 model, classifier initialised from
 # the K710 rows of the K600 classes; test 8x3x4, softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_k600.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-base-p16-res224_clip-k710-pre_u8_kinetics400-rgb.py']
 
+dataset_name = 'kinetics600'
+num_classes = 600
+# the classifier: the K710 rows of the K600 classes (official
+# label_mixto600.json; channel map: docs/datasets/kinetics.md), read from the
+# K710 checkpoint of the backbone
 model = dict(
-    backbone=dict(
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_b16_8x224.pyth',
-            prefix='backbone.')),
-    # K710 classifier rows of the K600 classes (official label_mixto600.json;
-    # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
         channel_map='uniformer_mm::label_maps/k710_channel_map_k600.json',
         init_cfg=dict(
-            _delete_=True,
             type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_b16_8x224.pyth',
+            checkpoint='${model.backbone.init_cfg.checkpoint}',
             prefix='cls_head.')))
-
-optim_wrapper = dict(optimizer=dict(lr=2e-6))
-param_scheduler = warmup_cosine(lr=2e-6, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=256)

@@ -4,29 +4,11 @@
 # Official exp/k700/k700+k710_b16_f8x224: batch 256 (32 per GPU x 8 GPUs), lr
 # 2e-6, 5 epochs (1 warmup), from the K710 model, classifier initialised from
 # the K710 rows of the K700 classes; test 8x3x4, softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_k700.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-base-p16-res224_clip-k710-pre_u8_kinetics600-rgb.py']
 
+dataset_name = 'kinetics700'
+num_classes = 700
+# K710 classifier rows of the K700 classes (official label_mixto700.json)
 model = dict(
-    backbone=dict(
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_b16_8x224.pyth',
-            prefix='backbone.')),
-    # K710 classifier rows of the K700 classes (official label_mixto700.json;
-    # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
-        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json',
-        init_cfg=dict(
-            _delete_=True,
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_b16_8x224.pyth',
-            prefix='cls_head.')))
-
-optim_wrapper = dict(optimizer=dict(lr=2e-6))
-param_scheduler = warmup_cosine(lr=2e-6, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=256)
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json'))

@@ -3,20 +3,9 @@
 # 224, Something-Something V2. Official exp/sthv2/ssv2_b16_f32x224: batch 128
 # (16 per GPU x 8 GPUs), lr 4e-5, 22 epochs (5 warmup); test 32x3x1, softmax
 # averaged.
-_base_ = ['../_base_/recipes/uniformerv2_sthv2.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformerv2-base-p16-res224_clip_u16_sthv2-rgb.py']
 
 model = dict(
     backbone=dict(
         t_size=32))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        OfficialSparseSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialSparseSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialSparseSample=dict(clip_len=32))
+clip_len = 32

@@ -3,4 +3,9 @@
 # Official exp/hacs/hacs_l14_f16x224: batch 64 (8 per GPU x 8 GPUs), lr 5e-6,
 # 20 epochs (5 warmup), drop path 0.2 / 0.4, new classifier; test 16x3x10,
 # softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_hacs.py']
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u16_activitynet-rgb.py']
+
+dataset_name = 'hacs'
+ann_file_train = 'data/hacs/hacs_train_list_videos.txt'
+ann_file_val = 'data/hacs/hacs_val_list_videos.txt'
+label_map = 'uniformer_mm::label_maps/activitynet.txt'

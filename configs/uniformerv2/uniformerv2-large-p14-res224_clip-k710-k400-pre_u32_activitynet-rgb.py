@@ -3,8 +3,7 @@
 # Official exp/anet/anet_l14_f32x224: batch 64 (8 per GPU x 8 GPUs), lr 5e-6,
 # 20 epochs (5 warmup), drop path 0.2 / 0.4, new classifier; test 32x3x10,
 # softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_activitynet.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u16_activitynet-rgb.py']
 
 model = dict(
     backbone=dict(
@@ -15,14 +14,4 @@ model = dict(
             checkpoint='checkpoints/uniformerv2/'
             'k400+k710_uniformerv2_l14_32x224.pyth',
             prefix='backbone.')))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+clip_len = 32

@@ -3,26 +3,9 @@
 # Official exp/hacs/hacs_l14_f32x224: batch 64 (8 per GPU x 8 GPUs), lr 5e-6,
 # 20 epochs (5 warmup), drop path 0.2 / 0.4, new classifier; test 32x3x10,
 # softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_hacs.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u32_activitynet-rgb.py']
 
-model = dict(
-    backbone=dict(
-        t_size=32,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k400+k710_uniformerv2_l14_32x224.pyth',
-            prefix='backbone.')))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32))
+dataset_name = 'hacs'
+ann_file_train = 'data/hacs/hacs_train_list_videos.txt'
+ann_file_val = 'data/hacs/hacs_val_list_videos.txt'
+label_map = 'uniformer_mm::label_maps/activitynet.txt'

@@ -5,9 +5,7 @@
 # 1.5e-6, 5 epochs (1 warmup), from the 8-frame K710 model, new classifier
 # (official DELETE_SPECIAL_HEAD for K400); test 32x3x2, softmax averaged. The
 # model zoo reports 2 clips x 3 crops (run.sh: 4 x 3).
-_base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u8_kinetics400-rgb.py']
 
 model = dict(
     backbone=dict(
@@ -21,20 +19,7 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(
         in_channels=1024))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32)),
-    batch_size=16)  # x 8 GPUs = the official 128
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32, num_clips=2))
-
-optim_wrapper = dict(optimizer=dict(lr=1.5e-6))
-param_scheduler = warmup_cosine(lr=1.5e-6, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
+clip_len = 32
+num_test_clips = 2
+train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
 auto_scale_lr = dict(base_batch_size=128)

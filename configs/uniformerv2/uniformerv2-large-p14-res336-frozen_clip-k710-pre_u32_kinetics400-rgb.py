@@ -6,7 +6,6 @@
 # test 32x3x4, softmax averaged. The model zoo reports 4 clips x 3 crops
 # (run.sh: 3 x 1).
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -23,23 +22,10 @@ model = dict(
     cls_head=dict(
         in_channels=1024))
 
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32),
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=32)  # x 8 GPUs = the official 256
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(crop_size=336))
+clip_len = 32
+crop_size = 336
+train_short_side = 384
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
 
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)

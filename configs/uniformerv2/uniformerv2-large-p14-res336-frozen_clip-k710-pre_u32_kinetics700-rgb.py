@@ -5,52 +5,11 @@
 # frozen K710 model, classifier initialised from the K710 rows of the K700
 # classes; test 32x3x4, softmax averaged. The model zoo reports 4 clips x 3
 # crops (run.sh: 3 x 1).
-_base_ = ['../_base_/recipes/uniformerv2_k700.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res336-frozen_clip-k710-pre_u32_kinetics600-rgb.py']
 
+dataset_name = 'kinetics700'
+num_classes = 700
+# K710 classifier rows of the K700 classes (official label_mixto700.json)
 model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        t_size=32,
-        frozen=True,  # only the global UniBlocks and the head train
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'frozen_k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    # K710 classifier rows of the K700 classes (official label_mixto700.json;
-    # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
-        in_channels=1024,
-        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json',
-        init_cfg=dict(
-            _delete_=True,
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'frozen_k710_uniformerv2_l14_8x336.pyth',
-            prefix='cls_head.')))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=32),
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=32)  # x 8 GPUs = the official 256
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=32),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=32),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(crop_size=336))
-
-optim_wrapper = dict(optimizer=dict(lr=5e-5))
-param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=256)
+        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json'))

@@ -4,8 +4,7 @@
 # 512 (64 per GPU x 8 GPUs), lr 5e-5, 5 epochs (1 warmup), from the frozen K710
 # model, new classifier (official DELETE_SPECIAL_HEAD for K400); test 8x1x3,
 # softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics400-rgb.py']
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -21,24 +20,6 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(
         in_channels=1024))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=64)  # x 8 GPUs = the official 512
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(num_clips=3),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
-
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
 train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=512)

@@ -3,35 +3,7 @@
 # and the head train), 8 frames, Kinetics-700. Official
 # exp/k700/frozen_k700_l14_f8x336: batch 512 (64 per GPU x 8 GPUs), lr 8e-4, 50
 # epochs, no warmup; test 8x1x3 (frames x crops x clips), softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_k700.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics600-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        frozen=True,  # only the global UniBlocks and the head train
-        clip_pretrained='checkpoints/clip/vit_l14_336.pth'),
-    cls_head=dict(
-        in_channels=1024))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=64)  # x 8 GPUs = the official 512
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(num_clips=3),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(type='OfficialCenterCrop', crop_size=336))
-
-optim_wrapper = dict(optimizer=dict(lr=8e-4))
-param_scheduler = warmup_cosine(lr=8e-4, max_epochs=50, warmup_epochs=0)
-train_cfg = dict(max_epochs=50)
-auto_scale_lr = dict(base_batch_size=512)
+dataset_name = 'kinetics700'
+num_classes = 700

@@ -4,9 +4,7 @@
 # frames. Official exp/mit/mit_l14_f8x336: batch 512 (64 per GPU x 8 GPUs), lr
 # 1e-5, 18 epochs (5 warmup), new classifier, activation checkpointing of 21
 # ViT blocks; test 8x3x4, softmax averaged.
-_base_ = ['../_base_/recipes/uniformerv2_mit.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u8_mit-rgb.py']
 
 model = dict(
     backbone=dict(
@@ -21,22 +19,5 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(
         in_channels=1024))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(crop_size=336))
-
-optim_wrapper = dict(optimizer=dict(lr=1e-5))
-param_scheduler = warmup_cosine(lr=1e-5, max_epochs=18, warmup_epochs=5)
-train_cfg = dict(max_epochs=18)
-auto_scale_lr = dict(base_batch_size=512)
+crop_size = 336
+train_short_side = 384

@@ -5,53 +5,17 @@
 # checkpointing of all 24 ViT blocks, classifier initialised from the K710 rows
 # of the K600 classes; test 64x3x2, softmax averaged. The model zoo reports 2
 # clips x 3 crops (run.sh: 4 x 3).
-_base_ = ['../_base_/recipes/uniformerv2_k600.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res336_clip-k710-pre_u64_kinetics400-rgb.py']
 
+dataset_name = 'kinetics600'
+num_classes = 600
+# the classifier: the K710 rows of the K600 classes (official
+# label_mixto600.json; channel map: docs/datasets/kinetics.md), read from the
+# K710 checkpoint of the backbone
 model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        t_size=64,
-        with_cp=True,
-        checkpoint_num=24,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    # K710 classifier rows of the K600 classes (official label_mixto600.json;
-    # channel map: docs/datasets/kinetics.md)
     cls_head=dict(
-        in_channels=1024,
         channel_map='uniformer_mm::label_maps/k710_channel_map_k600.json',
         init_cfg=dict(
-            _delete_=True,
             type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x336.pyth',
+            checkpoint='${model.backbone.init_cfg.checkpoint}',
             prefix='cls_head.')))
-
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        UniformSample=dict(clip_len=64),
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)),
-    batch_size=16)  # x 8 GPUs = the official 128
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    UniformSample=dict(clip_len=64),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    UniformSample=dict(clip_len=64, num_clips=2),
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(crop_size=336))
-
-optim_wrapper = dict(optimizer=dict(lr=1.5e-6))
-param_scheduler = warmup_cosine(lr=1.5e-6, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=128)

@@ -4,7 +4,6 @@
 # frames. Official exp/k710/k710_l14_f8x336: batch 256 (32 per GPU x 8 GPUs),
 # lr 5e-6, 40 epochs (5 warmup); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k710.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -14,19 +13,8 @@ model = dict(
     cls_head=dict(
         in_channels=1024))
 
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader,
-        Resize=dict(scale=(-1, 384)),
-        FusedRandomResizedCropFlip=dict(scale=336)))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialCenterCrop=dict(crop_size=336))
-test_dataloader = update_transforms(
-    _base_.test_dataloader,
-    OfficialShortSideResize=dict(short_side=336),
-    OfficialThreeCrop=dict(crop_size=336))
+crop_size = 336
+train_short_side = 384
 
 optim_wrapper = dict(optimizer=dict(lr=5e-6))
 param_scheduler = warmup_cosine(lr=5e-6, max_epochs=40, warmup_epochs=5)

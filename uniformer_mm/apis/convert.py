@@ -80,7 +80,8 @@ def build_model_on_meta(config):
     if not osp.isfile(config):
         raise CheckpointError(f'config {config} not found',
                               'Check the --config path')
-    cfg = Config.fromfile(config)
+    from ..engine.config_knobs import resolve_knobs
+    cfg = resolve_knobs(Config.fromfile(config))
     if 'model' not in cfg:
         raise CheckpointError(f'{config} has no model', 'Pass a model config')
     model_cfg = cfg.model

@@ -264,8 +264,8 @@ def _fetch_one(info, wf, mirrors, progress, retries, timeout):
                       load_model_index().path)))
     options = {}
     if wf.label_map:  # rows in another class order than the config's
-        from mmengine.config import Config
-        target = Config.fromfile(info.config).get('label_map')
+        from .inference import load_config
+        target = load_config(info.config).get('label_map')
         if not target:
             raise HubError(
                 f'the index gives the class order of {wf.url} ({wf.label_map}'

@@ -170,7 +170,8 @@ _DEFAULT_IMAGE_PIPELINE = [
 def load_config(config: Union[str, Path, Config],
                 cfg_options: Optional[dict] = None) -> Config:
     """A :class:`Config` from a path (or a copy of a Config), with
-    ``cfg_options`` (dotted keys) merged in."""
+    ``cfg_options`` (dotted keys) merged in and the knob references
+    resolved (:func:`uniformer_mm.engine.config_knobs.resolve_knobs`)."""
     if isinstance(config, (str, Path)):
         try:
             cfg = Config.fromfile(str(config))
@@ -187,7 +188,9 @@ def load_config(config: Union[str, Path, Config],
                         f'{type(config)}')
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    return cfg
+    # the ``${name}`` references of the zoo's bases (config_knobs)
+    from ..engine.config_knobs import resolve_knobs
+    return resolve_knobs(cfg)
 
 
 def get_task(cfg: Config, dense: bool = False) -> str:

@@ -24,7 +24,8 @@ whose first statement is a non-builtin import as a "new style" config.)
 loader workers to the device (see
 ``uniformer_mm/models/data_preprocessors/device_augment.py``)::
 
-    train_dataloader = defer_augmentation(_base_.train_dataloader)
+    train_augment = defer_augmentation(_base_.train_augment)  # zoo bases
+    train_dataloader = defer_augmentation(_base_.train_dataloader)  # others
     model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'))
 """
 import copy
@@ -44,7 +45,28 @@ def update_transforms(node: Any, **updates: Dict[str, Any]) -> Any:
     Returns:
         The updated copy (dicts become plain ``dict``; mmengine converts them
         back to ``ConfigDict``).
+
+    Raises:
+        ValueError: an update names a transform type that ``node`` does not
+            have (one line naming it and the transforms present): a row that
+            still says ``SampleFrames=...`` after its base switched sampler
+            would otherwise keep the base's frames without a word.
+
+    Legacy: the zoo's bases build their pipelines from knobs
+    (``clip_len = 16`` in a child; configs/README.md), which needs no call.
     """
+    present = transform_types(node)
+    missing = [k for k in updates if k not in present]
+    if missing:
+        names = ', '.join(present) or 'none'
+        from ..engine.config_knobs import has_references
+        hint = ('; its pipeline is built from knobs: set clip_len, '
+                'crop_size, ... or the *_sampler / train_augment dicts in '
+                'the config instead (configs/README.md, "Knobs")'
+                if has_references(node) else '')
+        raise ValueError(
+            f'update_transforms: no {", ".join(missing)} transform to update '
+            f'(transforms present: {names}){hint}')
 
     def visit(value):
         if isinstance(value, dict):
@@ -68,6 +90,25 @@ def update_transforms(node: Any, **updates: Dict[str, Any]) -> Any:
 
 class _Remove:
     pass
+
+
+def iter_transforms(node: Any):
+    """Every transform dict (a dict with a string ``type``) under ``node``,
+    nested ones included (``RepeatClips``, data sets, loaders)."""
+    if isinstance(node, dict):
+        if isinstance(node.get('type'), str):
+            yield node
+        for value in node.values():
+            yield from iter_transforms(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from iter_transforms(value)
+
+
+def transform_types(node: Any) -> list:
+    """The ``type`` of every transform dict under ``node``, in order of
+    appearance, each once."""
+    return list(dict.fromkeys(t['type'] for t in iter_transforms(node)))
 
 
 #: transforms that can leave their work to DeviceAugmentPreprocessor
@@ -130,8 +171,21 @@ def defer_augmentation(node: Any) -> Any:
 
     node = copy.deepcopy(node)
     if isinstance(node, (list, tuple)):  # a pipeline given directly
-        return pipeline(node)
-    return visit(node)
+        out = pipeline(node)
+    elif isinstance(node, dict) and isinstance(node.get('type'), str):
+        out = pipeline([node])[0]  # one step, e.g. the bases' train_augment
+    else:
+        out = visit(node)
+    if not any(t.get('defer') for t in iter_transforms(out)):
+        from ..engine.config_knobs import has_references
+        where = (': its pipeline is built from knobs, defer the bases\' '
+                 'train augmentation instead: train_augment = '
+                 'defer_augmentation(_base_.train_augment) '
+                 '(configs/_base_/datasets/README.md)'
+                 if has_references(node) else '')
+        raise ValueError('defer_augmentation: no '
+                         f'{", ".join(DEFERRABLE)} found to defer{where}')
+    return out
 
 
 _REMOVE = _Remove()

@@ -16,45 +16,17 @@
 # {train,val}_list_videos.txt``, already in K710 labels and de-duplicated)
 # use plain ``VideoDataset``s instead: see README.md in this folder.
 #
-# Sparse sampling (official ``kinetics_sparse`` / mmaction2 ``UniformSample``:
-# the video is cut into ``clip_len`` equal segments, one random frame per
-# segment in training, segment start + offset per view at test time).
-# Train: short side 256 -> RandAugment rand-m7-n4-mstd0.5-inc1 (same ops for
-# every frame) -> RandomResizedCrop (area 0.08-1, aspect 3/4-4/3) + resize
-# to 224 + flip (fused); no random erasing, no repeated augmentation, no
-# mixup (UniFormerV2 recipe).
-# Val: 1 clip x centre crop. Test: 4 clips x 3 crops, short side 224
-# (the 4x3 views of the UniFormerV2 model zoo).
-#
-# Val / test views are cut as the official loaders cut them
-# (``OfficialShortSideResize``: short side -> crop size, long side
-# floor(L / S * crop size), float bilinear; ``OfficialThreeCrop`` /
-# ``OfficialCenterCrop``: offsets 0, ceil((L - crop) / 2), L - crop).
-#
-# Knobs: the "settings" block below. mmengine evaluates this file before a
-# child config, so re-assigning a knob in a child does NOT rebuild the
-# pipelines; update the built data loaders instead, e.g. another clip
-# length (more examples in README.md of this folder):
-#
-#   _base_ = [..., '../_base_/datasets/kinetics710.py']
-#   from uniformer_mm.datasets.config_utils import update_transforms  # noqa
-#   sampling = dict(UniformSample=dict(clip_len=16))
-#   train_dataloader = update_transforms(_base_.train_dataloader, **sampling)
-#   val_dataloader = update_transforms(_base_.val_dataloader, **sampling)
-#   test_dataloader = update_transforms(_base_.test_dataloader, **sampling)
-#
-# Mixup/CutMix and label smoothing live in the model: wire ``blending`` and
-# ``label_smooth_eps`` (defined below) into it where the recipe uses them:
-#   model = dict(data_preprocessor=dict(blending=_base_.blending),
-#                cls_head=dict(label_smooth_eps=_base_.label_smooth_eps))
-# Our transforms are registered by ``import uniformer_mm`` (the model base
-# configs' ``custom_imports``).
+# Sampling, augmentation and views: ./kinetics400.py (./kinetics_style.py);
+# knobs: configs/README.md.
+_base_ = ['./kinetics_style.py']
+
+dataset_name = 'kinetics710'
 dataset_type = 'LabelMapVideoDataset'
 num_classes = 710
-# class names in label order, shipped with the package (uniformer_mm/label_maps/
-# README.md); tools/infer.py, tools/visualize_predictions.py and init_model
-# name the predictions with them
-label_map = 'uniformer_mm::label_maps/kinetics710.txt'
+# the three member lists (K400 / K600 / K700) below replace the single list
+# of the base
+data_root = data_root_val = None
+ann_file_train = ann_file_val = ann_file_test = None
 k400_root = 'data/kinetics400/videos_train'
 k400_root_val = 'data/kinetics400/videos_val'
 k600_root = 'data/kinetics600/videos_train'
@@ -71,93 +43,6 @@ k700_ann_val = 'data/kinetics700/kinetics700_val_list_videos.txt'
 k400_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k400.json'
 k600_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k600.json'
 k700_channel_map = 'uniformer_mm::label_maps/k710_channel_map_k700.json'
-
-# ---------------------------------------------------------------- settings
-clip_len = 8  # frames per clip (one per segment)
-num_test_clips = 4  # test views: clips (x 3 crops)
-crop_size = 224  # train crop = test short side = test crop
-train_short_side = 256  # short side before RandAugment and the crop
-rand_augment = 'rand-m7-n4-mstd0.5-inc1'  # timm RandAugment string
-flip_ratio = 0.5
-random_erasing_prob = 0.0  # timm RE, 'pixel' mode
-num_repeats = 1  # repeated augmentation (official AUG.NUM_SAMPLE)
-batch_size = 8  # videos per GPU (training: x num_repeats clips)
-num_workers = 8
-
-# The recipe's batch blending (timm Mixup: mixup alpha 0.8, cutmix alpha 1.0,
-# switch prob 0.5, always on) and label smoothing 0.1:
-# NOT used by the UniFormerV2 recipe (plain CE); for other recipes.
-blending = dict(
-    type='RandomBatchAugment',
-    augments=[
-        dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-        dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)
-    ])
-label_smooth_eps = 0.1
-
-# ---------------------------------------------------------------- pipelines
-file_client_args = dict(io_backend='disk')
-# the mean/std of the data preprocessor (0.45 / 0.225 * 255): random erasing
-# writes N(0, 1) noise of the normalised space as mean + std * z
-norm_mean = [114.75, 114.75, 114.75]
-norm_std = [57.375, 57.375, 57.375]
-train_pipeline = [
-    dict(type='VideoInit', **file_client_args),
-    dict(type='UniformSample', clip_len=clip_len, num_clips=1),
-    dict(type='VideoDecode'),
-    dict(
-        type='RepeatClips',  # decode once, augment num_repeats times
-        num_repeats=num_repeats,
-        transforms=[
-            dict(type='Resize', scale=(-1, train_short_side)),
-            dict(
-                type='VideoRandAugment',
-                config_str=rand_augment,
-                interpolation='bicubic'),
-            dict(
-                type='FusedRandomResizedCropFlip',
-                scale=crop_size,
-                area_range=(0.08, 1.0),
-                aspect_ratio_range=(0.75, 1.3333),
-                flip_ratio=flip_ratio),
-            dict(
-                type='VideoRandomErasing',
-                probability=random_erasing_prob,
-                mode='pixel',
-                mean=norm_mean,
-                std=norm_std),
-            dict(type='FormatShape', input_format='NCTHW'),
-            dict(type='PackActionInputs')
-        ])
-]
-val_pipeline = [  # 1 clip x 1 centre crop (official test geometry)
-    dict(type='VideoInit', **file_client_args),
-    dict(
-        type='UniformSample',
-        clip_len=clip_len,
-        num_clips=1,
-        test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='OfficialShortSideResize', short_side=crop_size),
-    dict(type='OfficialCenterCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [  # num_test_clips clips x 3 crops (left, centre, right)
-    dict(type='VideoInit', **file_client_args),
-    dict(
-        type='UniformSample',
-        clip_len=clip_len,
-        num_clips=num_test_clips,
-        test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='OfficialShortSideResize', short_side=crop_size),
-    dict(type='OfficialThreeCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-
-# ---------------------------------------------------------------- loaders
 k710_val_lists = [k400_ann_val, k600_ann_val, k700_ann_val]
 
 
@@ -176,38 +61,28 @@ def _k710_sets(pipeline, train):
         exclude = anns[:i] + (k710_val_lists if train else [])
         sets.append(
             dict(
-                type=dataset_type,
+                type='${dataset_type}',
                 ann_file=ann,
                 data_prefix=dict(video=root),
                 channel_map=cmap,
                 exclude_lists=exclude,
-                pipeline=pipeline,
+                pipeline=f'${{{pipeline}}}',
                 test_mode=not train))
     return sets
 
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=num_workers,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='repeat_pseudo_collate'),  # flattens RepeatClips
     dataset=dict(
-        type='ConcatDataset', datasets=_k710_sets(train_pipeline, True)))
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=_k710_sets('train_pipeline', True)))
 val_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=num_workers,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='ConcatDataset', datasets=_k710_sets(val_pipeline, False)))
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=_k710_sets('val_pipeline', False)))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=num_workers,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='ConcatDataset', datasets=_k710_sets(test_pipeline, False)))
-
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=_k710_sets('test_pipeline', False)))

@@ -11,32 +11,12 @@
 # * schedule: AdamW lr 5e-5 for 128 videos (16 per GPU x 8 GPUs; not scaled
 #   by the number of machines), wd 0.05 (none for norms / biases / 1-D),
 #   clip 20, warmup 5 + cosine, 25 epochs.
-_base_ = [
-    '../models/uniformer_video.py', '../datasets/hmdb51.py',
-    '../schedules/adamw_cosine_uniformer_video.py', '../default_runtime.py'
-]
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer_ucf101.py']
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.2,
-        # official Kinetics-400 video weights; where to get them:
-        # docs/checkpoints.md
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformer_small_k400_16x4.pth')),
-    cls_head=dict(
-        num_classes=_base_.num_classes,
-        label_smooth_eps=_base_.label_smooth_eps,
-        average_clips='score'),
-    # BGR input, as the official frame loader (cv2): our decoders give RGB
-    # and to_rgb=True reverses the channels
-    data_preprocessor=dict(
-        blending=_base_.blending, to_rgb=_base_.bgr_input))
-
-train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
-optim_wrapper = dict(optimizer=dict(lr=5e-5))
-param_scheduler = warmup_cosine(lr=5e-5, max_epochs=25, warmup_epochs=5)
-train_cfg = dict(max_epochs=25, val_interval=1)
-auto_scale_lr = dict(base_batch_size=128)
+# the data of ../datasets/hmdb51.py
+dataset_name = 'hmdb51'
+num_classes = 51
+bgr_input = True
+# BGR input, as the official frame loader (cv2): our decoders give RGB and
+# to_rgb=True reverses the channels
+model = dict(data_preprocessor=dict(to_rgb='${bgr_input}'))

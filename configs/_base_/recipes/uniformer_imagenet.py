@@ -17,5 +17,5 @@ _base_ = [
 
 model = dict(
     backbone=dict(arch='small', drop_path_rate=0.1),
-    head=dict(num_classes=_base_.num_classes, loss=_base_.train_loss),
+    head=dict(num_classes='${num_classes}', loss=_base_.train_loss),
     train_cfg=_base_.model_train_cfg)

@@ -6,29 +6,14 @@
 # * data: dense 16x4 sampling (the official rule), RandAugment m7-n4,
 #   random-resized crop + flip, random erasing 0.25, 2 repeated augmentations,
 #   mixup 0.8 / cutmix 1.0 + label smoothing 0.1
-#   (configs/_base_/datasets/kinetics600_dense.py); test 4 clips x 1 crop
+#   (configs/_base_/datasets/kinetics600_dense.py, here on top of
+#   ./uniformer_k400.py); test 4 clips x 1 crop
 #   (short side 224), logits summed (averaged) over the views (official
 #   ENSEMBLE_METHOD sum: average_clips='score');
 # * schedule: AdamW lr 1e-4 for 32 videos (4 per GPU x 8 GPUs), wd 0.05 (none
 #   for norms / biases / 1-D), clip 20, warmup 10 + cosine, 110 epochs.
-_base_ = [
-    '../models/uniformer_video.py', '../datasets/kinetics600_dense.py',
-    '../schedules/adamw_cosine_uniformer_video.py', '../default_runtime.py'
-]
+_base_ = ['./uniformer_k400.py']
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.1,
-        # official ImageNet-1k weights of the image model (2D -> 3D
-        # inflation on load); where to get them: docs/checkpoints.md
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformer_small_in1k.pth')),
-    cls_head=dict(
-        num_classes=_base_.num_classes,
-        label_smooth_eps=_base_.label_smooth_eps,
-        average_clips='score'),
-    data_preprocessor=dict(blending=_base_.blending))
-
-train_dataloader = dict(batch_size=4)  # x 8 GPUs = the official 32
+# the data of ../datasets/kinetics600_dense.py
+dataset_name = 'kinetics600'
+num_classes = 600

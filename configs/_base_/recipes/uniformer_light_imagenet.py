@@ -23,7 +23,7 @@ from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 model = dict(
     backbone=dict(arch='xs', drop_path_rate=0.1),
     head=dict(
-        num_classes=_base_.num_classes, in_channels=512,
+        num_classes='${num_classes}', in_channels=512,
         loss=_base_.train_loss),
     train_cfg=_base_.model_train_cfg)
 

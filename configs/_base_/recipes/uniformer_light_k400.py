@@ -20,7 +20,6 @@ _base_ = [
     '../models/uniformer_light_video.py', '../datasets/kinetics400_light.py',
     '../schedules/adamw_cosine_uniformer_video.py', '../default_runtime.py'
 ]
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -35,15 +34,14 @@ model = dict(
             type='Pretrained',
             checkpoint='checkpoints/uniformer_xxs_160_in1k.pth')),
     cls_head=dict(
-        num_classes=_base_.num_classes,
+        num_classes='${num_classes}',
         in_channels=448,
-        label_smooth_eps=_base_.label_smooth_eps,
+        label_smooth_eps='${label_smooth_eps}',
         average_clips='score'),
-    data_preprocessor=dict(blending=_base_.blending))
+    data_preprocessor=dict(blending='${blending}'))
 
-train_dataloader = dict(
-    update_transforms(_base_.train_dataloader, Resize=dict(scale=(-1, 192))),
-    batch_size=32)  # x 8 GPUs = the official 256
+train_short_side = 192
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
 optim_wrapper = dict(optimizer=dict(lr=8e-4, weight_decay=0.1))
 param_scheduler = warmup_cosine(lr=8e-4, max_epochs=110, warmup_epochs=10)
 auto_scale_lr = dict(base_batch_size=256)

@@ -27,13 +27,13 @@ model = dict(
             type='Pretrained',
             checkpoint='checkpoints/uniformer_small_k400_16x4.pth')),
     cls_head=dict(
-        num_classes=_base_.num_classes,
-        label_smooth_eps=_base_.label_smooth_eps,
+        num_classes='${num_classes}',
+        label_smooth_eps='${label_smooth_eps}',
         average_clips='score'),
     # BGR input, as the official frame loader (cv2): our decoders give RGB
     # and to_rgb=True reverses the channels
     data_preprocessor=dict(
-        blending=_base_.blending, to_rgb=_base_.bgr_input))
+        blending='${blending}', to_rgb='${bgr_input}'))
 
 train_dataloader = dict(batch_size=4)  # x 8 GPUs = the official 32
 optim_wrapper = dict(optimizer=dict(lr=2e-4))

@@ -28,7 +28,7 @@ from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
     backbone=dict(arch='small_tl', drop_path_rate=0.1),
-    head=dict(num_classes=_base_.num_classes, loss=_base_.train_loss))
+    head=dict(num_classes='${num_classes}', loss=_base_.train_loss))
 
 train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
 # timm eval transform: Resize(floor(size / crop_pct)) + CenterCrop(size)

@@ -27,10 +27,10 @@ model = dict(
             type='Pretrained',
             checkpoint='checkpoints/uniformer_small_k400_16x4.pth')),
     cls_head=dict(
-        num_classes=_base_.num_classes,
-        label_smooth_eps=_base_.label_smooth_eps,
+        num_classes='${num_classes}',
+        label_smooth_eps='${label_smooth_eps}',
         average_clips='score'),
-    data_preprocessor=dict(blending=_base_.blending))
+    data_preprocessor=dict(blending='${blending}'))
 
 train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
 optim_wrapper = dict(optimizer=dict(lr=5e-5))

@@ -33,7 +33,7 @@ model = dict(
             checkpoint='checkpoints/uniformerv2/'
             'k400+k710_uniformerv2_l14_16x224.pyth',
             prefix='backbone.')),
-    cls_head=dict(num_classes=_base_.num_classes, in_channels=1024))
+    cls_head=dict(num_classes='${num_classes}', in_channels=1024))
 
 train_dataloader = dict(batch_size=8)  # x 8 GPUs = the official 64
 optim_wrapper = dict(optimizer=dict(lr=5e-6))

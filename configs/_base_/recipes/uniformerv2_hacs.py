@@ -12,31 +12,10 @@
 #   clips x 3 crops, softmax averaged;
 # * schedule: AdamW lr 5e-6 for 64 videos (8 per GPU x 8 GPUs), wd 0.05,
 #   clip 20, warmup 5 + cosine, 20 epochs.
-_base_ = [
-    '../models/uniformerv2_b16.py', '../datasets/hacs.py',
-    '../schedules/adamw_cosine_uniformerv2.py', '../default_runtime.py'
-]
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2_activitynet.py']
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        t_size=16,
-        backbone_drop_path_rate=0.2,
-        drop_path_rate=0.4,
-        with_cp=True,
-        checkpoint_num=1,
-        # official K710 -> K400 weights (backbone only); where to get them:
-        # docs/checkpoints.md
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k400+k710_uniformerv2_l14_16x224.pyth',
-            prefix='backbone.')),
-    cls_head=dict(num_classes=_base_.num_classes, in_channels=1024))
-
-train_dataloader = dict(batch_size=8)  # x 8 GPUs = the official 64
-optim_wrapper = dict(optimizer=dict(lr=5e-6))
-param_scheduler = warmup_cosine(lr=5e-6, max_epochs=20, warmup_epochs=5)
-train_cfg = dict(max_epochs=20)
-auto_scale_lr = dict(base_batch_size=64)
+# the data of ../datasets/hacs.py
+dataset_name = 'hacs'
+ann_file_train = 'data/hacs/hacs_train_list_videos.txt'
+ann_file_val = 'data/hacs/hacs_val_list_videos.txt'
+label_map = 'uniformer_mm::label_maps/activitynet.txt'

@@ -22,6 +22,6 @@ model = dict(
         # OpenAI CLIP ViT-B/16 (the .pt release or the extracted visual
         # encoder); where to get it: docs/checkpoints.md
         clip_pretrained='checkpoints/clip/vit_b16.pth'),
-    cls_head=dict(num_classes=_base_.num_classes))
+    cls_head=dict(num_classes='${num_classes}'))
 
 train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256

@@ -19,6 +19,6 @@ model = dict(
         t_size=8,
         # OpenAI CLIP ViT-B/16; where to get it: docs/checkpoints.md
         clip_pretrained='checkpoints/clip/vit_b16.pth'),
-    cls_head=dict(num_classes=_base_.num_classes))
+    cls_head=dict(num_classes='${num_classes}'))
 
 train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256

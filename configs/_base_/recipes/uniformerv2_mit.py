@@ -25,7 +25,7 @@ model = dict(
             checkpoint='checkpoints/uniformerv2/'
             'k400+k710_uniformerv2_b16_8x224.pyth',
             prefix='backbone.')),
-    cls_head=dict(num_classes=_base_.num_classes))
+    cls_head=dict(num_classes='${num_classes}'))
 
 train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
 optim_wrapper = dict(optimizer=dict(lr=2e-5))

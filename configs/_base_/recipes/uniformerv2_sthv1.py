@@ -31,14 +31,14 @@ model = dict(
         drop_path_rate=0.4,
         # OpenAI CLIP ViT-B/16; where to get it: docs/checkpoints.md
         clip_pretrained='checkpoints/clip/vit_b16.pth'),
-    cls_head=dict(num_classes=_base_.num_classes),
+    cls_head=dict(num_classes='${num_classes}'),
     # BGR input, as the official frame loader (cv2): our decoders give RGB
     # and to_rgb=True reverses the channels
-    data_preprocessor=dict(to_rgb=_base_.bgr_input))
+    data_preprocessor=dict(to_rgb='${bgr_input}'))
 
-train_dataloader = dict(
-    update_transforms(_base_.train_dataloader, VideoRandomErasing=None),
-    batch_size=16)  # x 8 GPUs = the official 128
+train_augment = update_transforms(
+    _base_.train_augment, VideoRandomErasing=None)
+train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
 optim_wrapper = dict(optimizer=dict(lr=4e-5))
 param_scheduler = warmup_cosine(lr=4e-5, max_epochs=22, warmup_epochs=5)
 train_cfg = dict(max_epochs=22)

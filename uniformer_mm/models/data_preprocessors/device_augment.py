@@ -33,9 +33,9 @@ workers step by step on uint8 frames --
   written as ``mean + std * z``, rounded, clipped).
 
 Use it with :func:`uniformer_mm.datasets.config_utils.defer_augmentation`
-(see ``configs/_base_/datasets/README.md``)::
+(see ``configs/_base_/datasets/README.md``; the zoo's video bases)::
 
-    train_dataloader = defer_augmentation(_base_.train_dataloader)
+    train_augment = defer_augmentation(_base_.train_augment)
     model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'))
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
