@@ -50,7 +50,7 @@ def config_pipelines(config: str = OUR_PIPELINE_CONFIG) -> Dict[str, list]:
     """``{'train': ..., 'val': ..., 'test': ...}`` of a data set base config
     (path relative to the repository)."""
     from mmengine.config import Config
-    from ..engine.config_knobs import resolve_knobs
+    from uniformer_mm.engine.config_knobs import resolve_knobs
     cfg = resolve_knobs(Config.fromfile(osp.join(repo_root(), config)))
     return {split: plain(cfg[f'{split}_pipeline'])
             for split in ('train', 'val', 'test')}
