@@ -29,6 +29,7 @@ import pytest
 import uniformer_mm  # noqa: F401  (registers our modules)
 from uniformer_mm.apis import load_config
 from uniformer_mm.datasets.config_utils import (iter_transforms,
+                                                 k710_classifier,
                                                  update_transforms)
 from uniformer_mm.engine.config_knobs import (KnobError, has_references,
                                               resolve_knobs)
@@ -236,3 +237,21 @@ def test_update_transforms_unknown_transform_is_an_error():
     loader = update_transforms(cfg.train_dataloader,
                                UniformSample=dict(clip_len=4))
     assert _of(loader, 'UniformSample')[0]['clip_len'] == 4
+
+
+def test_k710_classifier_rows_read_the_backbone_checkpoint():
+    """The K600 rows fine-tuned from K710 take their classifier from the
+    K710 rows of the K600 classes, read from the backbone's checkpoint
+    (``k710_classifier`` + a reference resolved by the knobs)."""
+    from uniformer_mm.label_maps import resolve_path
+    cfg = load_config(str(
+        REPO / 'configs/uniformerv2/'
+        'uniformerv2-large-p14-res224_clip-k710-pre_u16_kinetics600-rgb.py'))
+    head = cfg.model.cls_head
+    assert head.channel_map.endswith('k710_channel_map_k600.json')
+    assert os.path.isfile(resolve_path(head.channel_map))
+    assert head.init_cfg.checkpoint == cfg.model.backbone.init_cfg.checkpoint
+    assert head.init_cfg.prefix == 'cls_head.'
+    assert len(json.load(open(resolve_path(head.channel_map)))) == 600
+    with pytest.raises(ValueError, match='k400, k600 or k700'):
+        k710_classifier('k710')

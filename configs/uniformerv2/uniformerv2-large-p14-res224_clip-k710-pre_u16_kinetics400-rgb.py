@@ -6,17 +6,5 @@
 # (official DELETE_SPECIAL_HEAD for K400); test 16x3x4, softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u8_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        t_size=16,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x224.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
+model = dict(backbone=dict(t_size=16))
 clip_len = 16
-train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256

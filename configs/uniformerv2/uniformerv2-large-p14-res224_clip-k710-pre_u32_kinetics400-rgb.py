@@ -7,18 +7,7 @@
 # model zoo reports 2 clips x 3 crops (run.sh: 4 x 3).
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u8_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        t_size=32,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x224.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
+model = dict(backbone=dict(t_size=32))
 clip_len = 32
 num_test_clips = 2
 train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128

@@ -9,7 +9,5 @@ _base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u8_kinetics600-rgb.py']
 
 dataset_name = 'kinetics700'
 num_classes = 700
-# K710 classifier rows of the K700 classes (official label_mixto700.json)
-model = dict(
-    cls_head=dict(
-        channel_map='uniformer_mm::label_maps/k710_channel_map_k700.json'))
+from uniformer_mm.datasets.config_utils import k710_classifier  # noqa: E402
+model = dict(cls_head=k710_classifier('k700'))

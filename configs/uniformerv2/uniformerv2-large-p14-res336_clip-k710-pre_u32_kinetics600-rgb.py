@@ -10,13 +10,5 @@ _base_ = ['./uniformerv2-large-p14-res336_clip-k710-pre_u32_kinetics400-rgb.py']
 
 dataset_name = 'kinetics600'
 num_classes = 600
-# the classifier: the K710 rows of the K600 classes (official
-# label_mixto600.json; channel map: docs/datasets/kinetics.md), read from the
-# K710 checkpoint of the backbone
-model = dict(
-    cls_head=dict(
-        channel_map='uniformer_mm::label_maps/k710_channel_map_k600.json',
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='${model.backbone.init_cfg.checkpoint}',
-            prefix='cls_head.')))
+from uniformer_mm.datasets.config_utils import k710_classifier  # noqa: E402
+model = dict(cls_head=k710_classifier('k600'))

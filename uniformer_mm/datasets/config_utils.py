@@ -189,3 +189,36 @@ def defer_augmentation(node: Any) -> Any:
 
 
 _REMOVE = _Remove()
+
+
+def k710_classifier(target: str) -> dict:
+    """The ``cls_head`` change of a row fine-tuned from a Kinetics-710
+    model on one of its Kinetics sets: the classifier starts from the K710
+    rows of the target's classes (the official ``label_mixto600.json`` /
+    ``label_mixto700.json``; channel maps: ``docs/datasets/kinetics.md``),
+    read from the K710 checkpoint of the backbone::
+
+        _base_ = ['./uniformerv2-base-p16-res224_clip-k710-pre_u8_kinetics400-rgb.py']
+        dataset_name = 'kinetics600'
+        num_classes = 600
+        from uniformer_mm.datasets.config_utils import k710_classifier  # noqa
+        model = dict(cls_head=k710_classifier('k600'))
+
+    Args:
+        target (str): ``'k400'``, ``'k600'`` or ``'k700'`` (a channel map in
+            ``uniformer_mm/label_maps/k710_channel_map_<target>.json``).
+
+    Returns:
+        dict: ``channel_map`` and a ``Pretrained`` ``init_cfg`` (prefix
+        ``cls_head.``) whose checkpoint is the reference
+        ``'${model.backbone.init_cfg.checkpoint}'``.
+    """
+    if target not in ('k400', 'k600', 'k700'):
+        raise ValueError(f'k710_classifier: no K710 channel map for '
+                         f'{target!r}; use k400, k600 or k700')
+    return dict(
+        channel_map=f'uniformer_mm::label_maps/k710_channel_map_{target}.json',
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='${model.backbone.init_cfg.checkpoint}',
+            prefix='cls_head.'))
