@@ -17,21 +17,6 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then  # WORK_DIR given (not an option)
     WORK_DIR_ARGS=(--work-dir "$1")
     shift
 fi
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-read -r -a SRUN_EXTRA <<< "${SRUN_ARGS:-}"
-TOOLS=$(cd "$(dirname "$0")" && pwd)
-
-set -x
-PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    "${SRUN_EXTRA[@]}" \
-    "${PYTHON:-python}" -u "$TOOLS/train.py" "$CONFIG" \
+source "$(dirname "$0")/launch.sh"
+launch_srun "$PARTITION" "$JOB_NAME" train.py "$CONFIG" \
     "${WORK_DIR_ARGS[@]}" --launcher slurm "$@"

@@ -76,11 +76,7 @@ import sys
 _HERE = osp.dirname(osp.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-try:
-    import uniformer_mm  # noqa: F401
-except ImportError:  # a checkout that is not pip-installed
-    sys.path.insert(0, osp.dirname(osp.dirname(_HERE)))
-    import uniformer_mm  # noqa: F401
+import _checkout  # noqa: E402,F401  (uniformer_mm, also from a checkout)
 
 import pipeline_bench as pb  # noqa: E402
 from compare_mmaction import (PEAK_TFLOPS, describe_machine,  # noqa: E402

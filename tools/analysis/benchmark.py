@@ -90,11 +90,7 @@ from typing import Callable, Dict, Optional, Sequence, Union
 _HERE = osp.dirname(osp.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-try:
-    import uniformer_mm  # noqa: F401
-except ImportError:  # a checkout that is not pip-installed
-    sys.path.insert(0, osp.dirname(osp.dirname(_HERE)))
-    import uniformer_mm  # noqa: F401
+from _checkout import reset_peak_rss  # noqa: E402  (and uniformer_mm)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -332,15 +328,6 @@ def _malloc_trim() -> bool:
         return False
 
 
-def _reset_peak_rss() -> bool:
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
-
-
 def peak_memory(fn: Callable[[], object],
                 device: Union[str, torch.device, None] = None
                 ) -> Dict[str, object]:
@@ -371,7 +358,7 @@ def peak_memory(fn: Callable[[], object],
         fn()
         return dict(bytes=None, method='unavailable')
     _malloc_trim()
-    if _reset_peak_rss():
+    if reset_peak_rss():
         base = _proc_status_kb('VmRSS')
         fn()
         peak = _proc_status_kb('VmHWM')

@@ -136,11 +136,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 _HERE = osp.dirname(osp.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-try:
-    import uniformer_mm  # noqa: F401
-except ImportError:  # a checkout that is not pip-installed
-    sys.path.insert(0, osp.dirname(osp.dirname(_HERE)))
-    import uniformer_mm  # noqa: F401
+import _checkout  # noqa: E402,F401  (uniformer_mm, also from a checkout)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

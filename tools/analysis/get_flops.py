@@ -25,12 +25,8 @@ import argparse
 import os.path as osp
 import sys
 
-try:
-    import uniformer_mm  # noqa: F401
-except ImportError:  # a checkout that is not pip-installed
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    import uniformer_mm  # noqa: F401
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import _checkout  # noqa: E402,F401  (uniformer_mm, also from a checkout)
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402

@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from _checkout import reset_peak_rss  # (and uniformer_mm)
+
 MODELS = {
     'v1': ('UniFormer-B 16x224', (1, 3, 16, 224, 224)),
     'v2': ('UniFormerV2-B/16 8x224', (1, 3, 8, 224, 224)),
@@ -49,17 +51,6 @@ def _rss_mib():
     with open('/proc/self/statm') as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf('SC_PAGE_SIZE') / 2**20
-
-
-def _reset_peak():
-    """Reset the kernel's peak RSS (VmHWM) of this process (Linux >= 4.0).
-    Returns False where that is not allowed (ru_maxrss is used then)."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
 
 
 def _peak_mib(reset_ok):
@@ -108,7 +99,7 @@ def worker(model, with_cp, bf16, threads, device):
     else:
         # the peak of the imports and of building must not hide the growth
         # measured below: reset it (or note where it could not be reset)
-        reset_ok = _reset_peak()
+        reset_ok = reset_peak_rss()  # else ru_maxrss
         base = _rss_mib()
         start_peak = _peak_mib(reset_ok)
     t0 = time.time()
