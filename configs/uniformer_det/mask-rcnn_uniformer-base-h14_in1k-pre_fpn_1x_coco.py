@@ -3,10 +3,6 @@
 # exp/mask_rcnn_1x_hybrid_base: drop path 0.3, no checkpointing, batch 16
 # (2 x 8 GPUs), AdamW lr 1e-4.
 _base_ = ['./_base_/mask-rcnn_uniformer_fpn_1x_coco.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        with_cp=False,  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
+model = dict(backbone=dense_backbone('base', 0.3))

@@ -3,10 +3,6 @@
 # exp/mask_rcnn_3x_ms_hybrid_small: drop path 0.1, checkpoint_num [0, 0, 8, 0],
 # batch 16 (2 x 8 GPUs), AdamW lr 1e-4, 36 epochs.
 _base_ = ['./_base_/mask-rcnn_uniformer_fpn_ms-crop-3x_coco.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.1,
-        with_cp=[0, 0, 8, 0],  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_small_in1k.pth')))
+model = dict(backbone=dense_backbone('small', 0.1, with_cp=[0, 0, 8, 0]))

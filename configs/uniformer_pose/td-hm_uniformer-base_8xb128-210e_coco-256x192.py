@@ -3,10 +3,7 @@
 # exp/top_down_256x192_global_base: drop path 0.4, AdamW lr 2e-3, batch 1024
 # (128 x 8 GPUs), heatmap sigma 2.
 _base_ = ['./_base_/td-hm_uniformer_8xb128-210e_coco-256x192.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
+model = dict(backbone=dense_backbone('base', 0.4))
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

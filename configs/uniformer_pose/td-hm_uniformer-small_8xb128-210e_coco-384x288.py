@@ -3,10 +3,7 @@
 # exp/top_down_384x288_global_small: drop path 0.2, AdamW lr 2e-3, batch 1024
 # (128 x 8 GPUs), heatmap sigma 3.
 _base_ = ['./_base_/td-hm_uniformer_8xb128-210e_coco-384x288.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.2,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_small_in1k.pth')))
+model = dict(backbone=dense_backbone('small', 0.2))
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

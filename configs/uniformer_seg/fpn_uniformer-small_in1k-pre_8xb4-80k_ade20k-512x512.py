@@ -3,11 +3,6 @@
 # Official fpn_seg/exp/fpn_global_small (test_config_g): drop path 0.1, batch
 # 32 (4 x 8 GPUs), AdamW lr 2e-4. The -w32 / -h32 configs test this model.
 _base_ = ['./_base_/fpn_uniformer_8xb4-80k_ade20k-512x512.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.1,
-        stage3_attn='global',
-        with_cp=False,  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_small_in1k.pth')))
+model = dict(backbone=dense_backbone('small', 0.1, stage3_attn='global'))

@@ -3,11 +3,7 @@
 # exp/upernet_hybrid_base: drop path 0.4, checkpoint_num [0, 0, 2, 0], batch 16
 # (2 x 8 GPUs), AdamW lr 6e-5.
 _base_ = ['./_base_/upernet_uniformer_8xb2-160k_ade20k-512x512.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        stage3_attn='hybrid',
-        with_cp=[0, 0, 2, 0],  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
+model = dict(backbone=dense_backbone(
+    'base', 0.4, stage3_attn='hybrid', with_cp=[0, 0, 2, 0]))

@@ -4,11 +4,7 @@
 # checkpoint_num [0, 0, 2, 0], batch 16 (2 x 8 GPUs), AdamW lr 6e-5. The -w32 /
 # -h32 configs test this model.
 _base_ = ['./_base_/upernet_uniformer_8xb2-160k_ade20k-512x512.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        stage3_attn='global',
-        with_cp=[0, 0, 2, 0],  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
+model = dict(backbone=dense_backbone(
+    'base', 0.4, stage3_attn='global', with_cp=[0, 0, 2, 0]))

@@ -3,11 +3,6 @@
 # ADE20K 160k, ImageNet-1k init. Official exp/upernet_hybrid_small: drop path
 # 0.25, batch 16 (2 x 8 GPUs), AdamW lr 6e-5.
 _base_ = ['./_base_/upernet_uniformer_8xb2-160k_ade20k-512x512.py']
+from uniformer_mm.models.config_utils import dense_backbone  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.25,
-        stage3_attn='hybrid',
-        with_cp=False,  # official checkpoint_num
-        init_cfg=dict(checkpoint='checkpoints/uniformer_small_in1k.pth')))
+model = dict(backbone=dense_backbone('small', 0.25, stage3_attn='hybrid'))

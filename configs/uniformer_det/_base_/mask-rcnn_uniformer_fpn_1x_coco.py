@@ -5,19 +5,14 @@
 # 0.001, 2 images per GPU x 8 GPUs. Data, model heads and runtime are mmdet's
 # (mmdet:: bases). Rows set the arch, drop path and checkpointing.
 _base_ = ['mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py']
+from uniformer_mm.models.config_utils import replace_backbone  # noqa: E402
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='UniFormerDense',
-        arch='small',
-        out_indices=(0, 1, 2, 3),
-        stage3_attn='hybrid',  # official hybrid=True: blocks 4, 8.. global
-        window_size=14,
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/uniformer_small_in1k.pth')),
+    # official hybrid=True: stage-3 blocks 4, 8.. global, the others windowed
+    backbone=replace_backbone('small', 0.2, out_indices=(0, 1, 2, 3),
+                              stage3_attn='hybrid', window_size=14,
+                              with_cp=False),
     neck=dict(in_channels=[64, 128, 320, 512]))
 
 param_scheduler = [

@@ -12,44 +12,23 @@
 # drop path, learning rate and batch.
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/'
           'td-hm_res50_8xb64-210e_coco-256x192.py']
+from uniformer_mm.models.config_utils import (  # noqa: E402
+    replace_backbone, topdown_heatmap)
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
-# as the base's: the head's decoder and the pipelines below follow it
-codec = dict(
-    type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
+# as the base's: the head's decoder and the pipelines follow it
+codec, train_pipeline, val_pipeline = topdown_heatmap(
+    input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='UniFormerDense',
-        arch='small',
-        out_indices=(3, ),
-        stage3_attn='global',
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/uniformer_small_in1k.pth')),
+    backbone=replace_backbone('small', 0.2, out_indices=(3, ),
+                              stage3_attn='global'),
     head=dict(in_channels=512, decoder=codec))
 
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=2e-3,
                    betas=(0.9, 0.999), weight_decay=0.01))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', shift_prob=0.),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
 train_dataloader = dict(batch_size=128, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -7,28 +7,11 @@
 # test pipelines (mmpose's SimpleBaseline 384x288 config differs from its
 # 256x192 one by the codec alone).
 _base_ = ['./td-hm_uniformer_8xb128-210e_coco-256x192.py']
+from uniformer_mm.models.config_utils import topdown_heatmap  # noqa: E402
 
-codec = dict(
-    type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96), sigma=3)
-
+codec, train_pipeline, val_pipeline = topdown_heatmap(
+    input_size=(288, 384), heatmap_size=(72, 96), sigma=3)
 model = dict(head=dict(decoder=codec))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', shift_prob=0.),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -6,30 +6,12 @@
 # config of this size: the codec is set here and everything that uses it
 # follows (the head's decoder, the training and test pipelines).
 _base_ = ['./td-hm_uniformer_8xb128-210e_coco-384x288.py']
+from uniformer_mm.models.config_utils import topdown_heatmap  # noqa: E402
 
-codec = dict(
-    type='MSRAHeatmap', input_size=(320, 448), heatmap_size=(80, 112),
-    sigma=3)
-
+codec, train_pipeline, val_pipeline = topdown_heatmap(
+    input_size=(320, 448), heatmap_size=(80, 112), sigma=3)
 model = dict(head=dict(decoder=codec))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', shift_prob=0.),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
 train_dataloader = dict(batch_size=64, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -12,22 +12,16 @@ _base_ = [
     'mmseg::_base_/datasets/ade20k.py', 'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_160k.py'
 ]
+from uniformer_mm.models.config_utils import replace_backbone  # noqa: E402
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 crop_size = (512, 512)
 
 model = dict(
     data_preprocessor=dict(size=crop_size),
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='UniFormerDense',
-        arch='small',
-        out_indices=(0, 1, 2, 3),
-        stage3_attn='global',
-        window_size=14,
-        drop_path_rate=0.25,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/uniformer_small_in1k.pth')),
+    backbone=replace_backbone('small', 0.25, out_indices=(0, 1, 2, 3),
+                              stage3_attn='global', window_size=14,
+                              with_cp=False),
     decode_head=dict(in_channels=[64, 128, 320, 512], num_classes=150),
     auxiliary_head=dict(in_channels=320, num_classes=150))
 
