@@ -7,13 +7,18 @@
   a row that calls it resolves to those values through mmengine's merge;
 * the V1 video bases name the checkpoint after the backbone's ``arch``
   (``'${model.backbone.arch}'``): a row that only says ``arch='base'``
-  starts from the UniFormer-B weights.
+  starts from the UniFormer-B weights;
+* :func:`~uniformer_mm.datasets.config_utils.image_resolution`: an image
+  row at another size gets the train crop, the test short side
+  ``floor(size / crop_pct)`` and the centre crop from the size alone.
 """
 import pytest
 
 import uniformer_mm  # noqa: F401  (registers our modules)
 from uniformer_mm.apis import load_config
-from uniformer_mm.datasets.config_utils import video_schedule
+from uniformer_mm.datasets.config_utils import (image_resolution,
+                                                 iter_transforms,
+                                                 video_schedule)
 from uniformer_mm.engine.schedules import warmup_cosine
 
 from _paths import REPO
@@ -78,3 +83,45 @@ def test_checkpoint_follows_the_backbone_arch(row, checkpoint):
     cfg = load_config(str(V1 / row))
     assert cfg.model.backbone.init_cfg.checkpoint == checkpoint
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'
+
+
+def _args(loader, kind):
+    return [t for t in iter_transforms(loader) if t['type'] == kind]
+
+
+@pytest.mark.parametrize('row, size, short_side', [
+    ('uniformer-xxs_8xb512_in1k-128px.py', 128, 146),
+    ('uniformer-xxs_8xb512_in1k-160px.py', 160, 182),
+    ('uniformer-xs_8xb512_in1k-192px.py', 192, 219),
+    ('uniformer-small-tl_8xb64_in1k-384px.py', 384, 426),  # crop_pct 0.9
+])
+def test_image_rows_at_their_resolution(row, size, short_side):
+    cfg = load_config(str(V1 / row))
+    (crop, ) = _args(cfg.train_dataloader, 'RandomResizedCrop')
+    assert crop['scale'] == size
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert [t['scale'] for t in _args(loader, 'ResizeEdge')] == [
+            short_side]
+        assert [t['crop_size'] for t in _args(loader, 'CenterCrop')] == [
+            size]
+
+
+def test_image_resolution_changes_only_the_size():
+    loader = dict(dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeEdge', scale=256, edge='short'),
+        dict(type='CenterCrop', crop_size=224),
+    ]))
+    out = image_resolution(loader, 160)
+    assert out['dataset']['pipeline'] == [
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeEdge', scale=182, edge='short'),
+        dict(type='CenterCrop', crop_size=160),
+    ]
+    assert loader['dataset']['pipeline'][1]['scale'] == 256  # a copy
+    assert _args(image_resolution(loader, 224, crop_pct=0.9),
+                 'ResizeEdge')[0]['scale'] == 248
+    with pytest.raises(ValueError, match='no RandomResizedCrop'):
+        image_resolution(dict(pipeline=[dict(type='Resize')]), 160)
+    with pytest.raises(ValueError, match='crop_pct'):
+        image_resolution(loader, 160, crop_pct=1.5)

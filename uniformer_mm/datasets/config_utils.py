@@ -282,3 +282,51 @@ def video_schedule(batch_size: int,
             warmup_cosine(
                 lr=lr, max_epochs=max_epochs, warmup_epochs=warmup_epochs),
             train_cfg, dict(base_batch_size=batch_size * num_gpus))
+
+
+def image_resolution(loader: Any, size: int, crop_pct: float = 0.875) -> Any:
+    """A deep copy of an ImageNet data loader of the image recipes
+    (``configs/_base_/datasets/imagenet_bs128_uniformer.py``) at another
+    resolution, by the rule of the official evaluation (DeiT / timm): train
+    ``RandomResizedCrop`` to ``size``; test short side
+    ``floor(size / crop_pct)`` (``ResizeEdge``) + ``CenterCrop`` of
+    ``size``. Only the transforms the loader has are changed::
+
+        _base_ = ['./uniformer-xxs_8xb512_in1k.py']
+        from uniformer_mm.datasets.config_utils import image_resolution  # noqa
+
+        train_dataloader = image_resolution(_base_.train_dataloader, 160)
+        val_dataloader = image_resolution(_base_.val_dataloader, 160)  # 182
+        test_dataloader = val_dataloader
+
+    Args:
+        loader: a data loader config (or a pipeline) with
+            ``RandomResizedCrop`` and / or ``ResizeEdge`` + ``CenterCrop``.
+        size (int): The crop size (pixels).
+        crop_pct (float): The centre crop's share of the test short side:
+            0.875 = 224 / 256 (DeiT, the UniFormer image recipes; 128 px ->
+            146, 160 -> 182, 192 -> 219), 0.9 (timm's default, the token
+            labeling recipe; 384 -> 426).
+
+    Returns:
+        The updated copy (see :func:`update_transforms`).
+
+    Raises:
+        ValueError: ``loader`` has none of these transforms, or ``size`` /
+            ``crop_pct`` is out of range.
+    """
+    if size < 1 or not 0 < crop_pct <= 1:
+        raise ValueError(f'image_resolution: need size >= 1 and 0 < crop_pct '
+                         f'<= 1, got size={size}, crop_pct={crop_pct}')
+    updates = dict(
+        RandomResizedCrop=dict(scale=size),
+        ResizeEdge=dict(scale=int(size / crop_pct)),
+        CenterCrop=dict(crop_size=size))
+    present = transform_types(loader)
+    if not any(kind in present for kind in updates):
+        raise ValueError(
+            f'image_resolution: no RandomResizedCrop, ResizeEdge or '
+            f'CenterCrop transform to set to {size} px (transforms present: '
+            f'{", ".join(present) or "none"})')
+    return update_transforms(
+        loader, **{k: v for k, v in updates.items() if k in present})
