@@ -2,19 +2,10 @@
 # UniFormer-B, 16 frames x stride 8, Kinetics-600, from ImageNet-1k. Official
 # exp/uniformer_b16x8_k600: batch 32 (4 per GPU x 8 GPUs), lr 1.25e-4, 110
 # epochs (10 warmup), drop path 0.3; test 16x1x4 (frames x crops x clips).
-_base_ = ['../_base_/recipes/uniformer_k600.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer-base_in1k-pre_16x4x1_kinetics600-rgb.py']
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
-
-clip_len = 16
 frame_interval = 8
-
-optim_wrapper = dict(optimizer=dict(lr=1.25e-4))
-param_scheduler = warmup_cosine(lr=1.25e-4, max_epochs=110, warmup_epochs=10)
-train_cfg = dict(max_epochs=110)
-auto_scale_lr = dict(base_batch_size=32)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=4, lr=1.25e-4, max_epochs=110, warmup_epochs=10)

@@ -2,11 +2,6 @@
 # UniFormer-B, 32 frames x stride 4, Kinetics-400, from ImageNet-1k. Official
 # exp/uniformer_b32x4_k400: batch 32 (4 per GPU x 8 GPUs), lr 1e-4, 110 epochs
 # (10 warmup), drop path 0.3; test 32x1x4 (frames x crops x clips).
-_base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
+_base_ = ['./uniformer-small_in1k-pre_32x4x1_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
-clip_len = 32
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3))

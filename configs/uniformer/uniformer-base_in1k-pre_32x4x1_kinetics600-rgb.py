@@ -4,16 +4,10 @@
 # epochs (10 warmup), drop path 0.3; test 32x1x4 (frames x crops x clips).
 # Official: 32 per machine x 4 machines (4 per GPU on 32 GPUs), lr 1e-4 x 4
 # machines; the paper marks 84.5 "lower due to lack of tuning"
-_base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics600-rgb.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer-base_in1k-pre_16x4x1_kinetics600-rgb.py']
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
 clip_len = 32
-train_dataloader = dict(batch_size=16)
-optim_wrapper = dict(optimizer=dict(lr=4e-4))
-param_scheduler = warmup_cosine(lr=4e-4, max_epochs=110, warmup_epochs=10)
-auto_scale_lr = dict(base_batch_size=128)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=16, lr=4e-4, max_epochs=110, warmup_epochs=10)

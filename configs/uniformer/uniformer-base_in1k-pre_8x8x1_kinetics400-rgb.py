@@ -2,18 +2,10 @@
 # UniFormer-B, 8 frames x stride 8, Kinetics-400, from ImageNet-1k. Official
 # exp/uniformer_b8x8_k400: batch 64 (8 per GPU x 8 GPUs), lr 2e-4, 100 epochs
 # (10 warmup), drop path 0.3; test 8x1x4 (frames x crops x clips).
-_base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer-small_in1k-pre_8x8x1_kinetics400-rgb.py']
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.3,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_in1k.pth')))
-clip_len = 8
-frame_interval = 8
-train_dataloader = dict(batch_size=8)
-optim_wrapper = dict(optimizer=dict(lr=2e-4))
-param_scheduler = warmup_cosine(lr=2e-4, max_epochs=100, warmup_epochs=10)
-train_cfg = dict(max_epochs=100)
-auto_scale_lr = dict(base_batch_size=64)
+model = dict(backbone=dict(arch='base', drop_path_rate=0.3))
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=8, lr=2e-4, max_epochs=100, warmup_epochs=10)

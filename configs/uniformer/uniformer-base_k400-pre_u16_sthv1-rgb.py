@@ -4,14 +4,9 @@
 # (5 per GPU x 8 GPUs), lr 2.5e-4, 60 epochs (5 warmup), drop path 0.6; test
 # 16x3x1 (frames x crops x clips).
 _base_ = ['./uniformer-small_k400-pre_u16_sthv1-rgb.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.6,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_k400_16x4.pth')))
-train_dataloader = dict(batch_size=5)
-optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
-param_scheduler = warmup_cosine(lr=2.5e-4, max_epochs=60, warmup_epochs=5)
-auto_scale_lr = dict(base_batch_size=40)
+model = dict(backbone=dict(arch='base', drop_path_rate=0.6))
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=5, lr=2.5e-4, max_epochs=60, warmup_epochs=5)

@@ -3,11 +3,6 @@
 # Kinetics-400 16x4 model. Official exp/uniformer_b32_sthv2_prek400: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 50 epochs (5 warmup), drop path 0.5; test
 # 32x3x1 (frames x crops x clips).
-_base_ = ['./uniformer-small_k400-pre_u16_sthv2-rgb.py']
+_base_ = ['./uniformer-small_k400-pre_u32_sthv2-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.5,
-        init_cfg=dict(checkpoint='checkpoints/uniformer_base_k400_16x4.pth')))
-clip_len = 32
+model = dict(backbone=dict(arch='base', drop_path_rate=0.5))

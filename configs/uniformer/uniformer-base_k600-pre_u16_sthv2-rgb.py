@@ -3,15 +3,9 @@
 # Kinetics-600 16x4 model. Official exp/uniformer_b16_sthv2_prek600: batch 40
 # (5 per GPU x 8 GPUs), lr 2.5e-4, 50 epochs (5 warmup), drop path 0.5; test
 # 16x3x1 (frames x crops x clips).
-_base_ = ['./uniformer-small_k400-pre_u16_sthv2-rgb.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer-base_k400-pre_u16_sthv2-rgb.py']
 
 model = dict(
     backbone=dict(
-        arch='base',
         drop_path_rate=0.5,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_k600_16x4.pth')))
-train_dataloader = dict(batch_size=5)
-optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
-param_scheduler = warmup_cosine(lr=2.5e-4, max_epochs=50, warmup_epochs=5)
-auto_scale_lr = dict(base_batch_size=40)

@@ -3,11 +3,8 @@
 # Kinetics-600 16x4 model. Official exp/uniformer_b32_sthv1_prek600: batch 32
 # (4 per GPU x 8 GPUs), lr 2e-4, 60 epochs (5 warmup), drop path 0.6; test
 # 32x3x1 (frames x crops x clips).
-_base_ = ['./uniformer-small_k400-pre_u16_sthv1-rgb.py']
+_base_ = ['./uniformer-base_k400-pre_u32_sthv1-rgb.py']
 
 model = dict(
     backbone=dict(
-        arch='base',
-        drop_path_rate=0.6,
         init_cfg=dict(checkpoint='checkpoints/uniformer_base_k600_16x4.pth')))
-clip_len = 32

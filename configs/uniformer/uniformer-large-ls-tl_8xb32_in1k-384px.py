@@ -6,7 +6,6 @@
 # crop 384. (The official run.sh of this row trains uniformer_small_plus, a
 # copy-paste slip; large_ls_tl here.)
 _base_ = ['./uniformer-small-tl_8xb64_in1k-384px.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
 model = dict(
     backbone=dict(arch='large_ls_tl', drop_path_rate=0.4),
@@ -14,8 +13,5 @@ model = dict(
 # the 224-px token-labeling model (official file; converted on load):
 # docs/checkpoints.md
 load_from = 'checkpoints/uniformer_large_ls_tl_224.pth'
-train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader, RandomResizedCrop=dict(scale=384)),
-    batch_size=32)  # x 8 GPUs = the official 256
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
 auto_scale_lr = dict(base_batch_size=256)

@@ -5,7 +5,7 @@
 # floor(384 / 0.9) = 426 + centre crop 384 (official validate.py, crop_pct
 # 0.9).
 _base_ = ['../_base_/recipes/uniformer_tl_imagenet.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+from uniformer_mm.datasets.config_utils import image_resolution  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 # the 224-px token-labeling model (official file; converted on load):
@@ -13,13 +13,9 @@ from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 load_from = 'checkpoints/uniformer_small_tl_224.pth'
 
 train_dataloader = dict(
-    update_transforms(
-        _base_.train_dataloader, RandomResizedCrop=dict(scale=384)),
+    image_resolution(_base_.train_dataloader, 384),
     batch_size=64)  # x 8 GPUs = the official 512
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    ResizeEdge=dict(scale=426),
-    CenterCrop=dict(crop_size=384))
+val_dataloader = image_resolution(_base_.val_dataloader, 384, crop_pct=0.9)
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=5e-6, weight_decay=1e-8))

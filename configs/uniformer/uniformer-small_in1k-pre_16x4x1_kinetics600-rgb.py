@@ -3,11 +3,8 @@
 # exp/uniformer_s16x4_k600: batch 96 (12 per GPU x 8 GPUs), lr 3e-4, 110 epochs
 # (10 warmup), drop path 0.1; test 16x1x4 (frames x crops x clips).
 _base_ = ['../_base_/recipes/uniformer_k600.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-train_dataloader = dict(batch_size=12)
-
-optim_wrapper = dict(optimizer=dict(lr=3e-4))
-param_scheduler = warmup_cosine(lr=3e-4, max_epochs=110, warmup_epochs=10)
-train_cfg = dict(max_epochs=110)
-auto_scale_lr = dict(base_batch_size=96)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=12, lr=3e-4, max_epochs=110, warmup_epochs=10)

@@ -4,13 +4,8 @@
 # 5e-4 x 4096 / 512 = 4e-3, wd 0.05, 600 epochs (30 warmup), drop path 0.1,
 # FP32.
 _base_ = ['../_base_/recipes/uniformer_light_imagenet.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+from uniformer_mm.datasets.config_utils import image_resolution  # noqa: E402
 
-train_dataloader = update_transforms(
-    _base_.train_dataloader,
-    RandomResizedCrop=dict(scale=192))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    ResizeEdge=dict(scale=219),
-    CenterCrop=dict(crop_size=192))
+train_dataloader = image_resolution(_base_.train_dataloader, 192)
+val_dataloader = image_resolution(_base_.val_dataloader, 192)
 test_dataloader = val_dataloader

@@ -6,8 +6,5 @@
 # 16x1x1 at 128 px.
 _base_ = ['./uniformer-xxs-res160_in1k-pre_u16_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/uniformer_xxs_128_in1k.pth')))
 crop_size = 128
 train_short_side = 160

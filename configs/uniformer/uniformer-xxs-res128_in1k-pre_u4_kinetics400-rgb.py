@@ -7,8 +7,5 @@
 # Same as the 160 px 4-frame row, at 128 px from the 128 px ImageNet model.
 _base_ = ['./uniformer-xxs-res160_in1k-pre_u4_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/uniformer_xxs_128_in1k.pth')))
 crop_size = 128
 train_short_side = 160

@@ -19,7 +19,10 @@ model = dict(
             conv_stem=True,
             light=True,
             layer_scale='all',
-            layer_scale_init_value=0.1)))
+            layer_scale_init_value=0.1),
+        # the XXS weights (the arch is a dict here, not the name 'xxs')
+        init_cfg=dict(
+            checkpoint='checkpoints/uniformer_xxs_${crop_size}_in1k.pth')))
 clip_len = 4
 rand_augment = 'rand'
 optim_wrapper = dict(optimizer=dict(lr=4e-4))

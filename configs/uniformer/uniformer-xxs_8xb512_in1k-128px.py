@@ -4,28 +4,10 @@
 # 4e-4 x 4096 / 512 = 3.2e-3, wd 0.1, 600 epochs (30 warmup), drop path 0,
 # FP32, AutoAugment ('--aa v0'; here mmpretrain's ImageNet AutoAugment policy:
 # timm's v0 policy is not available) instead of RandAugment.
-_base_ = ['../_base_/recipes/uniformer_light_imagenet.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+# Same recipe as the 224 px row; here the 128 px crops.
+_base_ = ['./uniformer-xxs_8xb512_in1k.py']
+from uniformer_mm.datasets.config_utils import image_resolution  # noqa: E402
 
-model = dict(
-    backbone=dict(arch='xxs', drop_path_rate=0.),
-    head=dict(in_channels=448))
-
-train_dataloader = update_transforms(
-    _base_.train_dataloader,
-    RandomResizedCrop=dict(scale=128),
-    RandAugment=dict(
-        type='AutoAugment',
-        policies='imagenet',
-        hparams=dict(
-            pad_val=[104, 116, 124], interpolation='bicubic')))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    ResizeEdge=dict(scale=146),
-    CenterCrop=dict(crop_size=128))
+train_dataloader = image_resolution(_base_.train_dataloader, 128)
+val_dataloader = image_resolution(_base_.val_dataloader, 128)
 test_dataloader = val_dataloader
-
-optim_wrapper = dict(optimizer=dict(lr=3.2e-3, weight_decay=0.1))
-param_scheduler = warmup_cosine(
-    lr=3.2e-3, max_epochs=600, warmup_epochs=30, min_lr=1e-5)

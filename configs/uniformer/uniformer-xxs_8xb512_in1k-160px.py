@@ -6,12 +6,8 @@
 # timm's v0 policy is not available) instead of RandAugment.
 # Same recipe as the 128 px row; here the 160 px crops.
 _base_ = ['./uniformer-xxs_8xb512_in1k-128px.py']
-from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
+from uniformer_mm.datasets.config_utils import image_resolution  # noqa: E402
 
-train_dataloader = update_transforms(
-    _base_.train_dataloader, RandomResizedCrop=dict(scale=160))
-val_dataloader = update_transforms(
-    _base_.val_dataloader,
-    ResizeEdge=dict(scale=182),
-    CenterCrop=dict(crop_size=160))
+train_dataloader = image_resolution(_base_.train_dataloader, 160)
+val_dataloader = image_resolution(_base_.val_dataloader, 160)
 test_dataloader = val_dataloader

@@ -29,7 +29,7 @@ loader workers to the device (see
     model = dict(data_preprocessor=dict(type='DeviceAugmentPreprocessor'))
 """
 import copy
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 
 def update_transforms(node: Any, **updates: Dict[str, Any]) -> Any:
@@ -222,3 +222,111 @@ def k710_classifier(target: str) -> dict:
             type='Pretrained',
             checkpoint='${model.backbone.init_cfg.checkpoint}',
             prefix='cls_head.'))
+
+
+def video_schedule(batch_size: int,
+                   lr: float,
+                   max_epochs: int,
+                   warmup_epochs: int,
+                   num_gpus: int = 8,
+                   weight_decay: Optional[float] = None,
+                   val_interval: Optional[int] = None) -> tuple:
+    """The schedule of a UniFormer (V1) video row from its official recipe
+    numbers, each stated once: the videos per GPU, the learning rate, the
+    epochs and warmup epochs. The learning rate goes into the optimizer and
+    the warmup + cosine scheduler, the epochs into the scheduler and the
+    training loop, and the global batch (``batch_size x num_gpus``, the
+    batch the learning rate is given for) into ``auto_scale_lr``::
+
+        _base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
+        from uniformer_mm.datasets.config_utils import video_schedule  # noqa
+
+        clip_len = 8
+        (train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+         auto_scale_lr) = video_schedule(
+             batch_size=16, lr=4e-4, max_epochs=100, warmup_epochs=10)
+
+    Each returned dict is merged into the base's by mmengine (the data
+    loader keeps its data set, the optimizer its type and betas, ...);
+    the scheduler list replaces the base's.
+
+    Args:
+        batch_size (int): Training videos per GPU.
+        lr (float): The peak learning rate for ``batch_size x num_gpus``
+            videos.
+        max_epochs (int): Training epochs.
+        warmup_epochs (int): Epochs of linear warmup (from 1e-6, see
+            :func:`uniformer_mm.engine.schedules.warmup_cosine`).
+        num_gpus (int): GPUs of the official recipe. Defaults to 8.
+        weight_decay (float, optional): The optimizer's weight decay, where
+            the recipe changes its base's.
+        val_interval (int, optional): Epochs between validations, where the
+            recipe changes its base's.
+
+    Returns:
+        tuple: ``(train_dataloader, optim_wrapper, param_scheduler,
+        train_cfg, auto_scale_lr)``, in this order.
+    """
+    from uniformer_mm.engine.schedules import warmup_cosine
+    if batch_size < 1 or num_gpus < 1:
+        raise ValueError(f'video_schedule: need batch_size >= 1 and '
+                         f'num_gpus >= 1, got batch_size={batch_size}, '
+                         f'num_gpus={num_gpus}')
+    optimizer = dict(lr=lr)
+    if weight_decay is not None:
+        optimizer['weight_decay'] = weight_decay
+    train_cfg = dict(max_epochs=max_epochs)
+    if val_interval is not None:
+        train_cfg['val_interval'] = val_interval
+    return (dict(batch_size=batch_size), dict(optimizer=optimizer),
+            warmup_cosine(
+                lr=lr, max_epochs=max_epochs, warmup_epochs=warmup_epochs),
+            train_cfg, dict(base_batch_size=batch_size * num_gpus))
+
+
+def image_resolution(loader: Any, size: int, crop_pct: float = 0.875) -> Any:
+    """A deep copy of an ImageNet data loader of the image recipes
+    (``configs/_base_/datasets/imagenet_bs128_uniformer.py``) at another
+    resolution, by the rule of the official evaluation (DeiT / timm): train
+    ``RandomResizedCrop`` to ``size``; test short side
+    ``floor(size / crop_pct)`` (``ResizeEdge``) + ``CenterCrop`` of
+    ``size``. Only the transforms the loader has are changed::
+
+        _base_ = ['./uniformer-xxs_8xb512_in1k.py']
+        from uniformer_mm.datasets.config_utils import image_resolution  # noqa
+
+        train_dataloader = image_resolution(_base_.train_dataloader, 160)
+        val_dataloader = image_resolution(_base_.val_dataloader, 160)  # 182
+        test_dataloader = val_dataloader
+
+    Args:
+        loader: a data loader config (or a pipeline) with
+            ``RandomResizedCrop`` and / or ``ResizeEdge`` + ``CenterCrop``.
+        size (int): The crop size (pixels).
+        crop_pct (float): The centre crop's share of the test short side:
+            0.875 = 224 / 256 (DeiT, the UniFormer image recipes; 128 px ->
+            146, 160 -> 182, 192 -> 219), 0.9 (timm's default, the token
+            labeling recipe; 384 -> 426).
+
+    Returns:
+        The updated copy (see :func:`update_transforms`).
+
+    Raises:
+        ValueError: ``loader`` has none of these transforms, or ``size`` /
+            ``crop_pct`` is out of range.
+    """
+    if size < 1 or not 0 < crop_pct <= 1:
+        raise ValueError(f'image_resolution: need size >= 1 and 0 < crop_pct '
+                         f'<= 1, got size={size}, crop_pct={crop_pct}')
+    updates = dict(
+        RandomResizedCrop=dict(scale=size),
+        ResizeEdge=dict(scale=int(size / crop_pct)),
+        CenterCrop=dict(crop_size=size))
+    present = transform_types(loader)
+    if not any(kind in present for kind in updates):
+        raise ValueError(
+            f'image_resolution: no RandomResizedCrop, ResizeEdge or '
+            f'CenterCrop transform to set to {size} px (transforms present: '
+            f'{", ".join(present) or "none"})')
+    return update_transforms(
+        loader, **{k: v for k, v in updates.items() if k in present})

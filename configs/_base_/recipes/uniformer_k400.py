@@ -1,8 +1,9 @@
 # UniFormer (V1) video recipe on Kinetics-400 (official video_classification/
 # exp/uniformer_{s,b}*_k400), defaults = S 16x4:
 #
-# * model: UniFormer-S video backbone (drop path 0.1) initialised from the
-#   ImageNet-1k image checkpoint, inflated to 3D; I3DHead;
+# * model (./uniformer_video.py): UniFormer-S video backbone (drop path 0.1)
+#   initialised from the ImageNet-1k image checkpoint, inflated to 3D;
+#   I3DHead;
 # * data: dense 16x4 sampling (the official rule), RandAugment m7-n4,
 #   random-resized crop + flip, random erasing 0.25, 2 repeated augmentations,
 #   mixup 0.8 / cutmix 1.0 + label smoothing 0.1
@@ -11,24 +12,6 @@
 #   ENSEMBLE_METHOD sum: average_clips='score');
 # * schedule: AdamW lr 1e-4 for 32 videos (4 per GPU x 8 GPUs), wd 0.05 (none
 #   for norms / biases / 1-D), clip 20, warmup 10 + cosine, 110 epochs.
-_base_ = [
-    '../models/uniformer_video.py', '../datasets/kinetics400_dense.py',
-    '../schedules/adamw_cosine_uniformer_video.py', '../default_runtime.py'
-]
-
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.1,
-        # official ImageNet-1k weights of the image model (2D -> 3D
-        # inflation on load); where to get them: docs/checkpoints.md
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformer_small_in1k.pth')),
-    cls_head=dict(
-        num_classes='${num_classes}',
-        label_smooth_eps='${label_smooth_eps}',
-        average_clips='score'),
-    data_preprocessor=dict(blending='${blending}'))
+_base_ = ['./uniformer_video.py', '../datasets/kinetics400_dense.py']
 
 train_dataloader = dict(batch_size=4)  # x 8 GPUs = the official 32

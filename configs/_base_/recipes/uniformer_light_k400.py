@@ -28,11 +28,13 @@ model = dict(
         drop_path_rate=0.05,
         fp32_attention=True,
         with_cp=[0, 0, 4, 0],
-        # official ImageNet-1k weights of the light image model (2D -> 3D
-        # inflation on load); where to get them: docs/checkpoints.md
+        # official ImageNet-1k weights of the light image model of the
+        # backbone's size at the training resolution (2D -> 3D inflation on
+        # load); where to get them: docs/checkpoints.md
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/uniformer_xxs_160_in1k.pth')),
+            checkpoint='checkpoints/uniformer_${model.backbone.arch}_'
+            '${crop_size}_in1k.pth')),
     cls_head=dict(
         num_classes='${num_classes}',
         in_channels=448,

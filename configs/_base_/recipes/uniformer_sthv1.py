@@ -11,32 +11,13 @@
 #   (averaged) over the views (average_clips='score');
 # * schedule: AdamW lr 2e-4 for 32 videos (4 per GPU x 8 GPUs), wd 0.05
 #   (none for norms / biases / 1-D), clip 20, warmup 5 + cosine, 60 epochs.
-_base_ = [
-    '../models/uniformer_video.py', '../datasets/sthv1.py',
-    '../schedules/adamw_cosine_uniformer_video.py', '../default_runtime.py'
-]
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformer_video_prek400.py', '../datasets/sthv1.py']
+from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.2,
-        # official Kinetics video weights; where to get them:
-        # docs/checkpoints.md
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformer_small_k400_16x4.pth')),
-    cls_head=dict(
-        num_classes='${num_classes}',
-        label_smooth_eps='${label_smooth_eps}',
-        average_clips='score'),
-    # BGR input, as the official frame loader (cv2): our decoders give RGB
-    # and to_rgb=True reverses the channels
-    data_preprocessor=dict(
-        blending='${blending}', to_rgb='${bgr_input}'))
-
-train_dataloader = dict(batch_size=4)  # x 8 GPUs = the official 32
-optim_wrapper = dict(optimizer=dict(lr=2e-4))
-param_scheduler = warmup_cosine(lr=2e-4, max_epochs=60, warmup_epochs=5)
-train_cfg = dict(max_epochs=60, val_interval=1)
-auto_scale_lr = dict(base_batch_size=32)
+# BGR input, as the official frame loader (cv2): our decoders give RGB and
+# to_rgb=True reverses the channels
+model = dict(data_preprocessor=dict(to_rgb='${bgr_input}'))
+# 4 videos per GPU x 8 GPUs = the official 32
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=4, lr=2e-4, max_epochs=60, warmup_epochs=5, val_interval=1)

@@ -23,7 +23,7 @@ _base_ = [
     '../schedules/adamw_cosine_imagenet.py', '../default_runtime_image.py'
 ]
 from uniformer_mm.datasets.config_utils import \
-    update_transforms  # noqa: E402
+    image_resolution  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = dict(
@@ -32,8 +32,7 @@ model = dict(
 
 train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
 # timm eval transform: Resize(floor(size / crop_pct)) + CenterCrop(size)
-val_dataloader = update_transforms(
-    _base_.val_dataloader, ResizeEdge=dict(scale=248))
+val_dataloader = image_resolution(_base_.val_dataloader, 224, crop_pct=0.9)
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=1.6e-3))
 param_scheduler = warmup_cosine(
