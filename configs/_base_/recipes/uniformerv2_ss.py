@@ -1,8 +1,8 @@
 # The model and schedule half of the UniFormerV2 Something-Something recipes
-# (official exp/sthv1/ssv1_*, exp/sthv2/ssv2_*), without a data set:
-# ./uniformerv2_sthv1.py and ./uniformerv2_sthv2.py list it with their data
-# set file and add what they change in the data. Defaults = B/16 from CLIP,
-# 16 frames at 224 (ssv{1,2}_b16_f16x224):
+# (official exp/sthv1/ssv1_*, exp/sthv2/ssv2_*), without a data set: a row
+# lists it (or ./uniformerv2_ss_l14.py) with the data half of its data set,
+# ./uniformerv2_sthv1.py or ./uniformerv2_sthv2.py. Defaults = B/16 from
+# CLIP, 16 frames at 224 (ssv{1,2}_b16_f16x224):
 #
 # * model: CLIP ViT-B/16 with local UniBlocks (two temporal LMHRA per ViT
 #   block), temporal downsampling in the patch embedding (16 -> 8), 8

@@ -1,18 +1,15 @@
 # UniFormerV2 recipe on Something-Something V1 (official exp/sthv1/*,
-# ssv1_*), defaults = B/16 from CLIP, 16 frames at 224 (ssv1_b16_f16x224):
+# ssv1_*): its data half. A row lists it after the model and schedule half,
+#   _base_ = ['../_base_/recipes/uniformerv2_ss.py',  # B/16 from CLIP
+#             '../_base_/recipes/uniformerv2_sthv1.py']
+# (./uniformerv2_ss_l14.py for L/14; defaults there: B/16, 16 frames at 224,
+# ssv1_b16_f16x224, AdamW lr 4e-5 for 128 videos, 22 epochs).
 #
-# * model: CLIP ViT-B/16 with local UniBlocks (two temporal LMHRA per ViT
-#   block), temporal downsampling in the patch embedding (16 -> 8), 8
-#   global UniBlocks on ViT blocks 4..11, drop path 0.2 (ViT) / 0.4 (global
-#   blocks); the ViT initialised from CLIP (conv1 inflated to 3 frames,
-#   centre frame);
 # * data (JPEG frame folders, BGR): segment sampling of 16 frames, RandAugment
 #   m7-n4, random-resized crop without flip, no random erasing, 2 repeated
 #   augmentations, plain cross-entropy (configs/_base_/datasets/sthv1.py); test
-#   1 clip x 3 crops, softmax averaged;
-# * schedule: AdamW lr 4e-5 for 128 videos (16 per GPU x 8 GPUs), wd 0.05,
-#   clip 20, warmup 5 + cosine, 22 epochs.
-_base_ = ['./uniformerv2_ss.py', '../datasets/sthv1.py']
+#   1 clip x 3 crops, softmax averaged; 16 videos per GPU x 8 GPUs.
+_base_ = ['../datasets/sthv1.py']
 from uniformer_mm.datasets.config_utils import update_transforms  # noqa: E402
 
 train_augment = update_transforms(
