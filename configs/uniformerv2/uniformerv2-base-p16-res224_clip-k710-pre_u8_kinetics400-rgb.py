@@ -5,18 +5,11 @@
 # 2e-6, 5 epochs (1 warmup), from the K710 model, new classifier (official
 # DELETE_SPECIAL_HEAD for K400); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_b16_8x224.pyth',
-            prefix='backbone.')))
+model = uniformerv2_model(checkpoint='k710_uniformerv2_b16_8x224.pyth')
 
 optim_wrapper = dict(optimizer=dict(lr=2e-6))
 param_scheduler = warmup_cosine(lr=2e-6, max_epochs=5, warmup_epochs=1)
 train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=256)

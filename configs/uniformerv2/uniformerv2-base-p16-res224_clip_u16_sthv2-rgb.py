@@ -3,4 +3,7 @@
 # 224, Something-Something V2. Official exp/sthv2/ssv2_b16_f16x224: batch 128
 # (16 per GPU x 8 GPUs), lr 4e-5, 22 epochs (5 warmup); test 16x3x1, softmax
 # averaged.
-_base_ = ['../_base_/recipes/uniformerv2_sthv2.py']
+_base_ = [
+    '../_base_/recipes/uniformerv2_ss.py',
+    '../_base_/recipes/uniformerv2_sthv2.py'
+]

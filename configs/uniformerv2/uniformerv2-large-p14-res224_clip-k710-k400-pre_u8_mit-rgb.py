@@ -4,21 +4,12 @@
 # Official exp/mit/mit_l14_f8x224: batch 512 (64 per GPU x 8 GPUs), lr 1e-5, 18
 # epochs (5 warmup), new classifier; test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_mit.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k400+k710_uniformerv2_l14_8x224.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
+model = uniformerv2_model(
+    'vit-l14', checkpoint='k400+k710_uniformerv2_l14_8x224.pyth')
 
 optim_wrapper = dict(optimizer=dict(lr=1e-5))
 param_scheduler = warmup_cosine(lr=1e-5, max_epochs=18, warmup_epochs=5)
 train_cfg = dict(max_epochs=18)
-auto_scale_lr = dict(base_batch_size=512)

@@ -5,24 +5,12 @@
 # 1.5e-6, 5 epochs (1 warmup), from the 8-frame K710 model, new classifier
 # (official DELETE_SPECIAL_HEAD for K400); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        t_size=8,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x224.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
-
-train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
+model = uniformerv2_model(
+    'vit-l14', checkpoint='k710_uniformerv2_l14_8x224.pyth')
 
 optim_wrapper = dict(optimizer=dict(lr=1.5e-6))
 param_scheduler = warmup_cosine(lr=1.5e-6, max_epochs=5, warmup_epochs=1)
 train_cfg = dict(max_epochs=5)
-auto_scale_lr = dict(base_batch_size=256)

@@ -3,18 +3,7 @@
 # 224, Something-Something V1. Official exp/sthv1/ssv1_l14_f16x224: batch 128
 # (16 per GPU x 8 GPUs), lr 2e-5, 22 epochs (5 warmup), activation
 # checkpointing of 15 ViT blocks; test 16x3x1, softmax averaged.
-_base_ = ['./uniformerv2-base-p16-res224_clip_u16_sthv1-rgb.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
-
-model = dict(
-    backbone=dict(
-        arch='vit-l14',
-        return_list=list(range(8, 24)),
-        n_layers=16,
-        with_cp=True,
-        checkpoint_num=15,
-        clip_pretrained='checkpoints/clip/vit_l14.pth'),
-    cls_head=dict(
-        in_channels=1024))
-optim_wrapper = dict(optimizer=dict(lr=2e-5))
-param_scheduler = warmup_cosine(lr=2e-5, max_epochs=22, warmup_epochs=5)
+_base_ = [
+    '../_base_/recipes/uniformerv2_ss_l14.py',
+    '../_base_/recipes/uniformerv2_sthv1.py'
+]

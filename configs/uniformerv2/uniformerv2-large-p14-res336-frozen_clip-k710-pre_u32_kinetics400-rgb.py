@@ -5,29 +5,11 @@
 # frozen K710 model, new classifier (official DELETE_SPECIAL_HEAD for K400);
 # test 32x3x4, softmax averaged. The model zoo reports 4 clips x 3 crops
 # (run.sh: 3 x 1).
-_base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+_base_ = ['./uniformerv2-large-p14-res336-frozen_clip-k710-pre_u8_kinetics400-rgb.py']
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        t_size=32,
-        frozen=True,  # only the global UniBlocks and the head train
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'frozen_k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
-
+model = dict(backbone=dict(t_size=32))
 clip_len = 32
-crop_size = 336
-train_short_side = 384
+num_test_clips = 4
+test_crop = dict(type='OfficialThreeCrop')
 train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
-
-optim_wrapper = dict(optimizer=dict(lr=5e-5))
-param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
 auto_scale_lr = dict(base_batch_size=256)

@@ -5,21 +5,11 @@
 # model, new classifier (official DELETE_SPECIAL_HEAD for K400); test 8x1x3,
 # softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics400-rgb.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        t_size=8,
-        frozen=True,  # only the global UniBlocks and the head train
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'frozen_k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
+model = uniformerv2_model(checkpoint='frozen_k710_uniformerv2_l14_8x336.pyth')
+
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
 train_cfg = dict(max_epochs=5)

@@ -5,19 +5,12 @@
 # 1e-5, 18 epochs (5 warmup), new classifier, activation checkpointing of 21
 # ViT blocks; test 8x3x4, softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u8_mit-rgb.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        with_cp=True,
-        checkpoint_num=21,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k400+k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
+model = uniformerv2_model(
+    'vit-l14-336',
+    with_cp=True,
+    checkpoint_num=21,
+    checkpoint='k400+k710_uniformerv2_l14_8x336.pyth')
 crop_size = 336
 train_short_side = 384

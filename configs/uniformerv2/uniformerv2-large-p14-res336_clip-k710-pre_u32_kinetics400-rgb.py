@@ -6,25 +6,13 @@
 # checkpointing of all 24 ViT blocks, new classifier (official
 # DELETE_SPECIAL_HEAD for K400); test 32x3x2, softmax averaged. The model zoo
 # reports 2 clips x 3 crops (run.sh: 4 x 3).
-_base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u8_kinetics400-rgb.py']
+_base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u32_kinetics400-rgb.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        t_size=32,
-        with_cp=True,
-        checkpoint_num=24,
-        clip_pretrained=None,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/uniformerv2/'
-            'k710_uniformerv2_l14_8x336.pyth',
-            prefix='backbone.')),
-    cls_head=dict(
-        in_channels=1024))
-clip_len = 32
-num_test_clips = 2
+model = uniformerv2_model(
+    'vit-l14-336',
+    with_cp=True,
+    checkpoint_num=24,
+    checkpoint='k710_uniformerv2_l14_8x336.pyth')
 crop_size = 336
 train_short_side = 384
-train_dataloader = dict(batch_size=16)  # x 8 GPUs = the official 128
-auto_scale_lr = dict(base_batch_size=128)

@@ -4,14 +4,10 @@
 # frames. Official exp/k710/k710_l14_f8x336: batch 256 (32 per GPU x 8 GPUs),
 # lr 5e-6, 40 epochs (5 warmup); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k710.py']
+from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
-model = dict(
-    backbone=dict(
-        arch='vit-l14-336',
-        clip_pretrained='checkpoints/clip/vit_l14_336.pth'),
-    cls_head=dict(
-        in_channels=1024))
+model = uniformerv2_model('vit-l14-336', clip='vit_l14_336.pth')
 
 crop_size = 336
 train_short_side = 384
@@ -19,4 +15,3 @@ train_short_side = 384
 optim_wrapper = dict(optimizer=dict(lr=5e-6))
 param_scheduler = warmup_cosine(lr=5e-6, max_epochs=40, warmup_epochs=5)
 train_cfg = dict(max_epochs=40)
-auto_scale_lr = dict(base_batch_size=256)

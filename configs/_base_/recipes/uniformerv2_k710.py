@@ -9,16 +9,6 @@
 #   averaged;
 # * schedule: AdamW lr 1e-5 for 256 videos (32 per GPU x 8 GPUs), wd 0.05,
 #   clip 20, warmup 5 + cosine, 55 epochs.
-_base_ = [
-    '../models/uniformerv2_b16.py', '../datasets/kinetics710.py',
-    '../schedules/adamw_cosine_uniformerv2.py', '../default_runtime.py'
-]
-
-model = dict(
-    backbone=dict(
-        t_size=8,
-        # OpenAI CLIP ViT-B/16; where to get it: docs/checkpoints.md
-        clip_pretrained='checkpoints/clip/vit_b16.pth'),
-    cls_head=dict(num_classes='${num_classes}'))
+_base_ = ['./uniformerv2_clip_b16.py', '../datasets/kinetics710.py']
 
 train_dataloader = dict(batch_size=32)  # x 8 GPUs = the official 256
