@@ -3,7 +3,7 @@
 # exp/uniformer_b16x4_k600: batch 40 (5 per GPU x 8 GPUs), lr 1.25e-4, 110
 # epochs (10 warmup), drop path 0.3; test 16x1x4 (frames x crops x clips).
 _base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics600-rgb.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = dict(backbone=dict(arch='base', drop_path_rate=0.3))
 (train_dataloader, optim_wrapper, param_scheduler, train_cfg,

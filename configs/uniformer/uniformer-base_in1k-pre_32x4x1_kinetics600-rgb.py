@@ -5,7 +5,7 @@
 # Official: 32 per machine x 4 machines (4 per GPU on 32 GPUs), lr 1e-4 x 4
 # machines; the paper marks 84.5 "lower due to lack of tuning"
 _base_ = ['./uniformer-base_in1k-pre_16x4x1_kinetics600-rgb.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 clip_len = 32
 (train_dataloader, optim_wrapper, param_scheduler, train_cfg,

@@ -4,7 +4,7 @@
 # (5 per GPU x 8 GPUs), lr 2.5e-4, 50 epochs (5 warmup), drop path 0.4; test
 # 16x3x1 (frames x crops x clips).
 _base_ = ['./uniformer-small_k400-pre_u16_sthv2-rgb.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = dict(backbone=dict(arch='base', drop_path_rate=0.4))
 (train_dataloader, optim_wrapper, param_scheduler, train_cfg,

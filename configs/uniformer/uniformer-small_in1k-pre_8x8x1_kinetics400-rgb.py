@@ -3,7 +3,7 @@
 # exp/uniformer_s8x8_k400: batch 128 (16 per GPU x 8 GPUs), lr 4e-4, 100 epochs
 # (10 warmup), drop path 0.1; test 8x1x4 (frames x crops x clips).
 _base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 clip_len = 8
 frame_interval = 8

@@ -4,7 +4,7 @@
 # batch 128 (16 per GPU x 8 GPUs), lr 4e-4, wd 0.05, 110 epochs (10 warmup),
 # drop path 0.1, RandAugment 'rand-m7-n4-mstd0.5-inc1'; test 32x1x1 at 192 px.
 _base_ = ['./uniformer-xxs-res160_in1k-pre_u32_kinetics400-rgb.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = dict(
     backbone=dict(arch='xs', drop_path_rate=0.1),

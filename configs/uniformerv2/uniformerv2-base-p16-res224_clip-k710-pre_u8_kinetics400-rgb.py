@@ -5,7 +5,7 @@
 # 2e-6, 5 epochs (1 warmup), from the K710 model, new classifier (official
 # DELETE_SPECIAL_HEAD for K400); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model(checkpoint='k710_uniformerv2_b16_8x224.pyth')

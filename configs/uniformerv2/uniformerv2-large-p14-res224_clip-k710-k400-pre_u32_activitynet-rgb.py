@@ -4,7 +4,7 @@
 # 20 epochs (5 warmup), drop path 0.2 / 0.4, new classifier; test 32x3x10,
 # softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u16_activitynet-rgb.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 
 model = uniformerv2_model(
     t_size=32, checkpoint='k400+k710_uniformerv2_l14_32x224.pyth')

@@ -4,7 +4,7 @@
 # Official exp/mit/mit_l14_f8x224: batch 512 (64 per GPU x 8 GPUs), lr 1e-5, 18
 # epochs (5 warmup), new classifier; test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_mit.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model(

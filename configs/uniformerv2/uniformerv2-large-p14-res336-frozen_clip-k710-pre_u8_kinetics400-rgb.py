@@ -5,7 +5,7 @@
 # model, new classifier (official DELETE_SPECIAL_HEAD for K400); test 8x1x3,
 # softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics400-rgb.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model(checkpoint='frozen_k710_uniformerv2_l14_8x336.pyth')

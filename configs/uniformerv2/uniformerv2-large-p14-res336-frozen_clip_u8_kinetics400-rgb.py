@@ -4,7 +4,7 @@
 # exp/k400/frozen_k400_l14_f8x336: batch 512 (64 per GPU x 8 GPUs), lr 8e-4, 50
 # epochs, no warmup; test 8x1x3 (frames x crops x clips), softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model(

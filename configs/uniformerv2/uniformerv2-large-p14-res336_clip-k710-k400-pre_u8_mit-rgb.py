@@ -5,7 +5,7 @@
 # 1e-5, 18 epochs (5 warmup), new classifier, activation checkpointing of 21
 # ViT blocks; test 8x3x4, softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-k400-pre_u8_mit-rgb.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 
 model = uniformerv2_model(
     'vit-l14-336',

@@ -7,7 +7,7 @@
 # DELETE_SPECIAL_HEAD for K400); test 32x3x2, softmax averaged. The model zoo
 # reports 2 clips x 3 crops (run.sh: 4 x 3).
 _base_ = ['./uniformerv2-large-p14-res224_clip-k710-pre_u32_kinetics400-rgb.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 
 model = uniformerv2_model(
     'vit-l14-336',

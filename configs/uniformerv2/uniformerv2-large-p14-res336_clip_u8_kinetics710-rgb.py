@@ -4,7 +4,7 @@
 # frames. Official exp/k710/k710_l14_f8x336: batch 256 (32 per GPU x 8 GPUs),
 # lr 5e-6, 40 epochs (5 warmup); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k710.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model('vit-l14-336', clip='vit_l14_336.pth')

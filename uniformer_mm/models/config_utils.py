@@ -158,3 +158,68 @@ def topdown_heatmap(input_size: Tuple[int, int],
         dict(type='PackPoseInputs')
     ]
     return codec, train_pipeline, val_pipeline
+
+
+def uniformerv2_model(arch=None, *, clip=None, checkpoint=None, **backbone):
+    """The ``model`` change of a UniFormerV2 row (or recipe): its backbone
+    arguments, the classifier input width of its ViT, and where its weights
+    come from -- the facts a row states, without the dicts around them::
+
+        _base_ = ['../_base_/recipes/uniformerv2_k400.py']
+        from uniformer_mm.models.config_utils import uniformerv2_model  # noqa
+        model = uniformerv2_model(
+            'vit-l14', t_size=8, checkpoint='k710_uniformerv2_l14_8x224.pyth')
+
+    gives ``backbone=dict(arch='vit-l14', t_size=8, clip_pretrained=None,
+    init_cfg=dict(type='Pretrained', checkpoint='checkpoints/uniformerv2/
+    k710_uniformerv2_l14_8x224.pyth', prefix='backbone.'))`` and
+    ``cls_head=dict(in_channels=1024)``, merged into the base's model.
+
+    Args:
+        arch (str, optional): ``'vit-b16'``, ``'vit-l14'`` or
+            ``'vit-l14-336'`` (:data:`uniformer_mm.models.arch_zoo.
+            V2_ARCH_ZOO`); the head's ``in_channels`` follows its width.
+            None: the base's arch and head are kept.
+        clip (str, optional): the OpenAI CLIP weights the ViT starts from
+            (``clip_pretrained``): a file name under ``checkpoints/clip/``
+            or a path with a ``/``. Where to get them: docs/checkpoints.md.
+        checkpoint (str, optional): an official UniFormerV2 checkpoint whose
+            backbone weights initialise this model (a ``Pretrained``
+            ``init_cfg`` with prefix ``backbone.``; its classifier is not
+            read, as the official DELETE_SPECIAL_HEAD): a file name under
+            ``checkpoints/uniformerv2/`` or a path with a ``/``. It replaces
+            the CLIP initialisation of the base (``clip_pretrained=None``).
+        **backbone: the other backbone arguments (``t_size``, ``frozen``,
+            ``with_cp``, ``checkpoint_num``, ``return_list``, ...).
+
+    Returns:
+        dict: ``backbone`` (and ``cls_head`` when ``arch`` is given).
+
+    Raises:
+        ValueError: both ``clip`` and ``checkpoint`` given (a model starts
+            from one of them).
+        KeyError: an unknown ``arch`` (one line naming the known ones).
+    """
+    if clip is not None and checkpoint is not None:
+        raise ValueError(
+            'uniformerv2_model: give clip (CLIP weights) or checkpoint (an '
+            f'official UniFormerV2 model), not both: {clip!r}, {checkpoint!r}')
+
+    def path(name, folder):
+        return name if '/' in name else f'checkpoints/{folder}/{name}'
+
+    backbone = dict(backbone)
+    model = dict(backbone=backbone)
+    if arch is not None:
+        from .arch_zoo import resolve_v2_arch
+        backbone['arch'] = arch
+        model['cls_head'] = dict(in_channels=resolve_v2_arch(arch)['width'])
+    if clip is not None:
+        backbone['clip_pretrained'] = path(clip, 'clip')
+    if checkpoint is not None:
+        backbone['clip_pretrained'] = None
+        backbone['init_cfg'] = dict(
+            type='Pretrained',
+            checkpoint=path(checkpoint, 'uniformerv2'),
+            prefix='backbone.')
+    return model

@@ -12,7 +12,7 @@
 # * schedule: AdamW lr 2e-4 for 32 videos (4 per GPU x 8 GPUs), wd 0.05
 #   (none for norms / biases / 1-D), clip 20, warmup 5 + cosine, 50 epochs.
 _base_ = ['./uniformer_video_prek400.py', '../datasets/sthv2.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 # BGR input, as the official frame loader (cv2): our decoders give RGB and
 # to_rgb=True reverses the channels

@@ -12,7 +12,7 @@
 #   by the number of machines), wd 0.05 (none for norms / biases / 1-D),
 #   clip 20, warmup 5 + cosine, 25 epochs.
 _base_ = ['./uniformer_video_prek400.py', '../datasets/ucf101.py']
-from uniformer_mm.datasets.config_utils import video_schedule  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 # 16 videos per GPU x 8 GPUs = the official 128
 (train_dataloader, optim_wrapper, param_scheduler, train_cfg,

@@ -5,7 +5,7 @@
 # UniBlocks on ViT blocks 8..23, activation checkpointing of 15 ViT blocks;
 # AdamW lr 2e-5 for 128 videos, 22 epochs (5 warmup).
 _base_ = ['./uniformerv2_ss.py']
-from uniformer_mm.datasets.config_utils import uniformerv2_model  # noqa: E402
+from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
 from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
 
 model = uniformerv2_model(
