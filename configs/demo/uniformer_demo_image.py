@@ -7,6 +7,16 @@
 # mmpretrain's CustomDataset layout data/demo_image/{train,val}/<class>/) are
 # generated the first time the data set is built (``DemoImageDataset``, see
 # uniformer_mm/datasets/demo_data.py).
+#
+# Loader and schedule: configs/demo/_base_/demo_common.py (20 epochs of
+# AdamW, warmup + cosine). Runtime: the zoo's shared runtime (configs/_base_/
+# default_runtime_common.py) with its robustness hooks: checkpoints written
+# atomically, a checkpoint on SIGTERM / Ctrl-C that `--resume` continues
+# from (docs/faults.md).
+_base_ = [
+    '../_base_/default_runtime_common.py', './_base_/demo_common.py'
+]
+
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
@@ -58,73 +68,40 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# the demos' loaders (top of this file) on this data set
 train_dataloader = dict(
     batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='DemoImageDataset',
         data_root=data_root,
         demo_cfg=demo_cfg,
         data_prefix='train',
         pipeline=train_pipeline))
+# the training data set with the val images and pipeline
 val_dataloader = dict(
     batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='DemoImageDataset',
-        data_root=data_root,
-        demo_cfg=demo_cfg,
-        data_prefix='val',
+        train_dataloader['dataset'], data_prefix='val',
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
 
 # ---------------------------------------------------------------- schedule
-max_epochs = 20
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+# the demos' schedule with twice its learning rate
+train_cfg = dict(by_epoch=True, max_epochs=_base_.max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
-# a step with a NaN/inf loss or gradient is skipped (docs/faults.md)
-optim_wrapper = dict(
-    type='SkipNonFiniteOptimWrapper',
-    optimizer=dict(
-        type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
-    clip_grad=dict(max_norm=5.))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
-         by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True)
-]
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
+auto_scale_lr = dict(base_batch_size=16)
 
 # ---------------------------------------------------------------- runtime
-# atomic checkpoints (the last 2 and the best kept) and a checkpoint on
-# SIGTERM / Ctrl-C that `--resume` continues from (docs/faults.md)
+# the shared runtime (top of this file) with mmpretrain's visualizer, a log
+# line every 10 iterations and the last 2 checkpoints (and the best) kept
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2,
-        save_best='auto'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-    preemption=dict(type='PreemptionCheckpointHook'),
-)
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+    logger=dict(interval=10),
+    checkpoint=dict(max_keep_ckpts=2),
+    visualization=dict(type='VisualizationHook', enable=False))
+visualizer = dict(
+    type='UniversalVisualizer', vis_backends=_base_.vis_backends)
 randomness = dict(seed=0, deterministic=False)

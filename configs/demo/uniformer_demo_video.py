@@ -11,7 +11,16 @@
 # wrapping around the borders -- have identical single-frame statistics:
 # only the temporal order of the frames tells them apart, so a high accuracy
 # shows that the model uses time.
-default_scope = 'mmaction'
+#
+# Loader and schedule: configs/demo/_base_/demo_common.py (20 epochs of
+# AdamW, warmup + cosine). Runtime: the zoo's video runtime (configs/_base_/
+# default_runtime.py) with its robustness hooks (docs/faults.md):
+# checkpoints written atomically; on SIGTERM / Ctrl-C the current iteration
+# finishes, a checkpoint is saved and `--resume` continues; videos that
+# cannot be decoded are replaced, counted per epoch and listed in
+# work_dirs/.../bad_samples.json.
+_base_ = ['../_base_/default_runtime.py', './_base_/demo_common.py']
+
 custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
 
 # ---------------------------------------------------------------- model
@@ -109,11 +118,9 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# the demos' loaders (top of this file) on this data set
 train_dataloader = dict(
     batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='DemoVideoDataset',
         data_root='${data_root}',
@@ -121,17 +128,12 @@ train_dataloader = dict(
         ann_file='train_list.txt',
         data_prefix=dict(video=''),
         pipeline=train_pipeline))
+# the training data set with the val list and pipeline
 val_dataloader = dict(
     batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='DemoVideoDataset',
-        data_root='${data_root}',
-        demo_cfg=demo_cfg,
+        train_dataloader['dataset'],
         ann_file='val_list.txt',
-        data_prefix=dict(video=''),
         pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = val_dataloader
@@ -140,60 +142,20 @@ val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
 # ---------------------------------------------------------------- schedule
-max_epochs = 20
+# the demos' schedule with norm-2 gradient clipping
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    type='EpochBasedTrainLoop', max_epochs=_base_.max_epochs, val_begin=1,
     val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-
-# a step with a NaN/inf loss or gradient is skipped and logged, 5 in a row
-# stop the run naming the newest intact checkpoint (docs/faults.md; --amp
-# turns it into SkipNonFiniteAmpOptimWrapper)
-optim_wrapper = dict(
-    type='SkipNonFiniteOptimWrapper',
-    optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
-    # no weight decay on norms and biases
-    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
-    clip_grad=dict(max_norm=5., norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
-         by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True)
-]
-# batch_size 8 on one process; scaled when --auto-scale-lr is given
-auto_scale_lr = dict(enable=False, base_batch_size=8)
+optim_wrapper = dict(clip_grad=dict(norm_type=2))
+# batch_size 8 on one process
+auto_scale_lr = dict(base_batch_size=8)
 
 # ---------------------------------------------------------------- runtime
-# The robustness hooks of the zoo's runtime (docs/faults.md): checkpoints
-# written atomically, the last 2 and the best kept; on SIGTERM / Ctrl-C the
-# current iteration finishes, a checkpoint is saved and `--resume`
-# continues; videos that cannot be decoded are replaced, counted per epoch
-# and listed in work_dirs/.../bad_samples.json.
+# the video runtime (top of this file) with a log line every 6 iterations
+# and the last 2 checkpoints (and the best) kept
 default_hooks = dict(
-    runtime_info=dict(type='RuntimeInfoHook'),
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=6, ignore_last=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2,
-        save_best='auto'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'),
-    preemption=dict(type='PreemptionCheckpointHook'),
-    bad_samples=dict(type='BadSampleHook'))
-
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
+    logger=dict(interval=6), checkpoint=dict(max_keep_ckpts=2))
+log_processor = dict(window_size=6)
 randomness = dict(seed=0, deterministic=False)
-
-log_processor = dict(type='LogProcessor', window_size=6, by_epoch=True)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False

@@ -15,6 +15,9 @@
 _base_ = ['./uniformer_demo_video.py']
 
 prepared_root = 'data/demo_video_prepared'
+# mmaction2's VideoDataset on the copy (the demo's data set would generate
+# the data); the validation set is the training set but for its list,
+# pipeline and test mode
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
@@ -25,11 +28,8 @@ train_dataloader = dict(
         pipeline=_base_.train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        _delete_=True,
-        type='VideoDataset',
-        data_root=prepared_root,
+        train_dataloader['dataset'],
         ann_file='val_list.txt',
-        data_prefix=dict(video=''),
         pipeline=_base_.val_pipeline,
         test_mode=True))
 test_dataloader = val_dataloader

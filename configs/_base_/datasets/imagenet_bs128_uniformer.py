@@ -109,16 +109,12 @@ train_dataloader = dict(
         data_root=data_root,
         split='train',
         pipeline=train_pipeline))
+# the train loader with the val split and pipeline, without repeats
 val_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=num_workers,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        pipeline=test_pipeline))
+        train_dataloader['dataset'], split='val', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='Accuracy', topk=(1, 5))

@@ -169,19 +169,14 @@ val_dataloader = dict(
         accept_short=True,
         test_mode=True,
         on_bad='skip'))
+# the val loader with the test list and views, one video per batch
 test_dataloader = dict(
+    val_dataloader,
     batch_size=1,
-    num_workers='${num_workers}',
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='${dataset_type}',
+        val_dataloader['dataset'],
         ann_file='${ann_file_test}',
-        data_prefix=dict(video='${data_root_val}'),
-        pipeline='${test_pipeline}',
-        accept_short=True,
-        test_mode=True,
-        on_bad='skip'))
+        pipeline='${test_pipeline}'))
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

@@ -4,8 +4,9 @@
 # (dropout 0.5 + linear). Something-Something models add local MHRA and
 # temporal downsampling (see configs/_base_/recipes/uniformerv2_sthv2.py).
 # L/14: arch='vit-l14' (or 'vit-l14-336'), cls_head.in_channels=1024.
+_base_ = ['./video_recognizer.py']
+
 model = dict(
-    type='Recognizer3D',
     backbone=dict(
         type='UniFormerV2Video',
         arch='vit-b16',
@@ -21,15 +22,4 @@ model = dict(
         # CLIP weights (docs/checkpoints.md); None: random initialisation
         clip_pretrained=None),
     cls_head=dict(
-        type='UniFormerV2Head',
-        num_classes=400,
-        in_channels=768,
-        dropout_ratio=0.5,
-        # official TEST.ADD_SOFTMAX: softmax per view, then averaged
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[114.75, 114.75, 114.75],
-        std=[57.375, 57.375, 57.375],
-        format_shape='NCTHW'))
-custom_imports = dict(imports=['uniformer_mm'], allow_failed_imports=False)
+        type='UniFormerV2Head', in_channels=768, dropout_ratio=0.5))

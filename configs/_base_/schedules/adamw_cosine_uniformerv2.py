@@ -1,29 +1,16 @@
 # UniFormerV2 recipe (official SlowFast fork, exp/*/run.sh; the learning rate
-# is absolute: SOLVER.BASE_LR_SCALE_NUM_SHARDS False): AdamW (betas
-# 0.9/0.999, eps 1e-8), weight decay 0.05 except norms, biases and 1-D
-# parameters; gradient clipping at norm 20; linear warmup from 1e-6 and
-# cosine down to 1e-6, updated every iteration. Plain cross-entropy (no
+# is absolute: SOLVER.BASE_LR_SCALE_NUM_SHARDS False): the shared AdamW +
+# warmup + cosine (adamw_cosine.py) with gradient clipping at norm 20;
+# linear warmup from 1e-6 and cosine down to 1e-6. Plain cross-entropy (no
 # mixup / label smoothing).
 #
 # Defaults = B/16 from CLIP on Kinetics: lr 1e-5 for a global batch of 256,
-# 55 epochs, 5 warmup epochs. Rows with another recipe override
-# ``optim_wrapper.optimizer.lr``, ``train_cfg.max_epochs``,
-# ``param_scheduler`` (``uniformer_mm.engine.schedules.warmup_cosine``) and
-# ``auto_scale_lr.base_batch_size``. The official runs use mixed precision:
-# add ``--amp`` to tools/train.py.
-#
-# SkipNonFiniteOptimWrapper (uniformer_mm, docs/faults.md): a step whose
-# loss or gradients are NaN/inf is skipped and logged, 5 in a row stop the
-# run naming the newest intact checkpoint (``--amp`` makes it
-# SkipNonFiniteAmpOptimWrapper).
+# 55 epochs, 5 warmup epochs.
+_base_ = ['./adamw_cosine.py']
+from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+
 optim_wrapper = dict(
-    type='SkipNonFiniteOptimWrapper',
-    optimizer=dict(
-        type='AdamW', lr=1e-5, betas=(0.9, 0.999), eps=1e-8,
-        weight_decay=0.05),
-    paramwise_cfg=dict(
-        norm_decay_mult=0., bias_decay_mult=0., flat_decay_mult=0.),
-    clip_grad=dict(max_norm=20, norm_type=2))
+    optimizer=dict(lr=1e-5), clip_grad=dict(max_norm=20, norm_type=2))
 
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=55, val_begin=1, val_interval=1)
@@ -31,27 +18,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 # linear warmup from 1e-06 (= 0.1 x lr) to 1e-05 in 5 epochs, then
-# cosine to 1e-06, per iteration (= uniformer_mm.engine.schedules.
-# warmup_cosine(lr=1e-05, max_epochs=55, warmup_epochs=5))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        end_factor=1.,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=50,
-        eta_min=1e-06,
-        by_epoch=True,
-        begin=5,
-        end=55,
-        convert_to_iter_based=True)
-]
+# cosine to 1e-06, per iteration
+param_scheduler = warmup_cosine(lr=1e-5, max_epochs=55, warmup_epochs=5)
 
-# the global batch the learning rate is given for; tools/train.py
-# --auto-scale-lr rescales the lr to the actual global batch
-auto_scale_lr = dict(enable=False, base_batch_size=256)
+auto_scale_lr = dict(base_batch_size=256)
