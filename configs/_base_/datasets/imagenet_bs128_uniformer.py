@@ -20,14 +20,12 @@
 # Batch augmentation and the loss live in the model: wire them in with
 #   model = dict(train_cfg=_base_.model_train_cfg,
 #                head=dict(loss=_base_.train_loss))
-# Knobs: the "settings" block; a child config that changes them must update
-# the built pipelines (``uniformer_mm.datasets.config_utils.
-# update_transforms``, see README.md of this folder), e.g. 192 px:
-#   train_dataloader = update_transforms(
-#       _base_.train_dataloader, RandomResizedCrop=dict(scale=192))
-#   val_dataloader = update_transforms(
-#       _base_.val_dataloader, ResizeEdge=dict(scale=219),
-#       CenterCrop=dict(crop_size=192))
+# Knobs: the "settings" block; a child config that changes the image size
+# updates the built pipelines with ``uniformer_mm.datasets.config_utils.
+# image_resolution`` (train crop, test short side floor(size / 0.875),
+# centre crop; configs/README.md "Config helpers"), e.g. 192 px:
+#   train_dataloader = image_resolution(_base_.train_dataloader, 192)
+#   val_dataloader = image_resolution(_base_.val_dataloader, 192)  # 219
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
 num_classes = 1000

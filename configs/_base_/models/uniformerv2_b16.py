@@ -2,8 +2,10 @@
 # Kinetics / MiT / ActivityNet / HACS setting: no local MHRA, no temporal
 # downsampling, 4 global blocks on the last 4 ViT blocks) + UniFormerV2Head
 # (dropout 0.5 + linear). Something-Something models add local MHRA and
-# temporal downsampling (see configs/_base_/recipes/uniformerv2_sthv2.py).
-# L/14: arch='vit-l14' (or 'vit-l14-336'), cls_head.in_channels=1024.
+# temporal downsampling (see configs/_base_/recipes/uniformerv2_ss.py).
+# L/14: arch='vit-l14' (or 'vit-l14-336'), cls_head.in_channels=1024; a row
+# states both with uniformerv2_model('vit-l14') (uniformer_mm.models.
+# config_utils).
 _base_ = ['./video_recognizer.py']
 
 model = dict(
