@@ -5,9 +5,6 @@ for ``python tools/analysis/NAME.py``; the tools that are also loaded by
 path put it there themselves) makes ``uniformer_mm`` importable, also from a
 checkout that is not pip-installed (the repository root goes on
 ``sys.path`` then), and registers its modules.
-
-:func:`reset_peak_rss` is the memory benchmarks' reset of the kernel's peak
-resident set size.
 """
 import os.path as osp
 import sys
@@ -19,14 +16,3 @@ except ImportError:  # a checkout that is not pip-installed
         osp.abspath(__file__)))))
     import uniformer_mm  # noqa: F401
 
-
-def reset_peak_rss() -> bool:
-    """Reset the kernel's peak RSS (``VmHWM``) of this process (Linux >=
-    4.0, ``/proc/self/clear_refs``). Returns False where that is not
-    allowed; the caller then falls back on another measure."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False

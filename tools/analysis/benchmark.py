@@ -76,12 +76,9 @@ Peak memory:
 """
 import argparse
 import contextlib
-import gc
 import json
-import os
 import os.path as osp
 import sys
-import threading
 import time
 from typing import Callable, Dict, Optional, Sequence, Union
 
@@ -90,7 +87,8 @@ from typing import Callable, Dict, Optional, Sequence, Union
 _HERE = osp.dirname(osp.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-from _checkout import reset_peak_rss  # noqa: E402  (and uniformer_mm)
+import _checkout  # noqa: E402,F401  (uniformer_mm, also from a checkout)
+from memory import peak_memory  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -308,81 +306,6 @@ def time_train_step(model: nn.Module,
         model.zero_grad(set_to_none=True)
         model.train(was_training)
     return _summary(times, _batch_size(inputs))
-
-
-def _proc_status_kb(field):
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def _malloc_trim() -> bool:
-    """Give the C allocator's free memory back to the OS (glibc), so that
-    memory freed by earlier calls is not silently reused."""
-    try:
-        import ctypes
-        return bool(ctypes.CDLL('libc.so.6').malloc_trim(0) or True)
-    except (OSError, AttributeError):
-        return False
-
-
-def peak_memory(fn: Callable[[], object],
-                device: Union[str, torch.device, None] = None
-                ) -> Dict[str, object]:
-    """Peak memory of one call of ``fn`` (see the module doc for what is
-    measured).
-
-    Args:
-        device: ``'cuda[:i]'`` for GPU memory, otherwise the process's CPU
-            memory.
-
-    Returns:
-        ``dict(bytes=int or None, method=str)``; ``bytes`` is None when the
-        platform offers no way to measure.
-    """
-    device = torch.device(device) if device is not None else torch.device(
-        'cpu')
-    gc.collect()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn()
-        torch.cuda.synchronize(device)
-        peak = torch.cuda.max_memory_allocated(device)
-        return dict(bytes=int(peak - base),
-                    method='cuda max_memory_allocated')
-    if not os.path.exists('/proc/self/status'):
-        fn()
-        return dict(bytes=None, method='unavailable')
-    _malloc_trim()
-    if reset_peak_rss():
-        base = _proc_status_kb('VmRSS')
-        fn()
-        peak = _proc_status_kb('VmHWM')
-        return dict(bytes=max(0, peak - base) * 1024,
-                    method='rss-hwm (clear_refs)')
-    # fall back on sampling the RSS
-    base = _proc_status_kb('VmRSS')
-    peak = [base]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], _proc_status_kb('VmRSS'))
-            time.sleep(0.001)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        fn()
-    finally:
-        stop.set()
-        thread.join()
-    peak[0] = max(peak[0], _proc_status_kb('VmRSS'))
-    return dict(bytes=max(0, peak[0] - base) * 1024, method='rss-sampled')
 
 
 # --------------------------------------------------------------------------

@@ -37,7 +37,7 @@ Models, per variant (``uniformer-s16``: UniFormer-S, input 1x3x16x224x224;
    pair, keeps one side, runs one untimed fwd+bwd, then measures the growth
    of the peak resident set size during a second one (``VmHWM`` after
    resetting it with ``/proc/self/clear_refs``, minus ``VmRSS`` before;
-   see ``tools/analysis/benchmark.py:peak_memory``): real memory
+   see ``tools/analysis/memory.py:peak_memory``): real memory
    touched (activations, gradients, allocator and oneDNN scratch), not a
    sum of tensor sizes. The processes run with glibc's
    ``MALLOC_MMAP_THRESHOLD_=65536`` so that freed tensors go back to the OS
@@ -419,7 +419,7 @@ def memory_worker(variant: str, side: str, tiny: bool, threads: int
     """In a fresh process: build the pair (same weights as the parent),
     keep ``side``, one untimed warm-up fwd+bwd, then the peak RSS growth of
     one fwd+bwd (``benchmark.peak_memory``)."""
-    from benchmark import peak_memory
+    from memory import peak_memory
     if threads:
         torch.set_num_threads(threads)
     ours, theirs, x, _ = build_pair(variant, tiny)
