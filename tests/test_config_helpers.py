@@ -2,8 +2,8 @@
 mmengine reads them, so that a row states only its own facts and every tool
 sees plain values.
 
-* :func:`uniformer_mm.engine.schedules.video_schedule`: a UniFormer (V1)
-  video row states its recipe numbers once (videos per GPU, lr, epochs,
+* :func:`uniformer_mm.engine.schedules.video_schedule`: a video row (V1
+  and V2) states its recipe numbers once (videos per GPU, lr, epochs,
   warmup) and gets the loader batch, the optimizer lr, the warmup + cosine
   scheduler, the loop's epochs and ``auto_scale_lr`` (8 GPUs x the batch);
   the V1 video bases name the checkpoint after the backbone's ``arch``

@@ -5,11 +5,11 @@
 # epochs (5 warmup), new classifier; test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_mit.py']
 from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = uniformerv2_model(
     'vit-l14', checkpoint='k400+k710_uniformerv2_l14_8x224.pyth')
 
-optim_wrapper = dict(optimizer=dict(lr=1e-5))
-param_scheduler = warmup_cosine(lr=1e-5, max_epochs=18, warmup_epochs=5)
-train_cfg = dict(max_epochs=18)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=64, lr=1e-5, max_epochs=18, warmup_epochs=5)

@@ -6,11 +6,11 @@
 # (official DELETE_SPECIAL_HEAD for K400); test 8x3x4, softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
 from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = uniformerv2_model(
     'vit-l14', checkpoint='k710_uniformerv2_l14_8x224.pyth')
 
-optim_wrapper = dict(optimizer=dict(lr=1.5e-6))
-param_scheduler = warmup_cosine(lr=1.5e-6, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=32, lr=1.5e-6, max_epochs=5, warmup_epochs=1)

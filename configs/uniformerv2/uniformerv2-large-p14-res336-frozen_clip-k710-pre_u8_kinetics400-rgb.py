@@ -6,10 +6,10 @@
 # softmax averaged.
 _base_ = ['./uniformerv2-large-p14-res336-frozen_clip_u8_kinetics400-rgb.py']
 from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = uniformerv2_model(checkpoint='frozen_k710_uniformerv2_l14_8x336.pyth')
 
-optim_wrapper = dict(optimizer=dict(lr=5e-5))
-param_scheduler = warmup_cosine(lr=5e-5, max_epochs=5, warmup_epochs=1)
-train_cfg = dict(max_epochs=5)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=64, lr=5e-5, max_epochs=5, warmup_epochs=1)

@@ -5,7 +5,7 @@
 # epochs, no warmup; test 8x1x3 (frames x crops x clips), softmax averaged.
 _base_ = ['../_base_/recipes/uniformerv2_k400.py']
 from uniformer_mm.models.config_utils import uniformerv2_model  # noqa: E402
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = uniformerv2_model(
     'vit-l14-336',
@@ -16,9 +16,7 @@ num_test_clips = 3
 crop_size = 336
 train_short_side = 384
 test_crop = dict(type='OfficialCenterCrop')
-train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
 
-optim_wrapper = dict(optimizer=dict(lr=8e-4))
-param_scheduler = warmup_cosine(lr=8e-4, max_epochs=50, warmup_epochs=0)
-train_cfg = dict(max_epochs=50)
-auto_scale_lr = dict(base_batch_size=512)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=64, lr=8e-4, max_epochs=50, warmup_epochs=0)

@@ -91,12 +91,13 @@ def video_schedule(batch_size: int,
                    num_gpus: int = 8,
                    weight_decay: Optional[float] = None,
                    val_interval: Optional[int] = None) -> tuple:
-    """The schedule of a UniFormer (V1) video row from its official recipe
-    numbers, each stated once: the videos per GPU, the learning rate, the
-    epochs and warmup epochs. The learning rate goes into the optimizer and
-    the warmup + cosine scheduler, the epochs into the scheduler and the
-    training loop, and the global batch (``batch_size x num_gpus``, the
-    batch the learning rate is given for) into ``auto_scale_lr``::
+    """The schedule of a video row (UniFormer or UniFormerV2) from its
+    official recipe numbers, each stated once: the videos per GPU, the
+    learning rate, the epochs and warmup epochs. The learning rate goes into
+    the optimizer and the warmup + cosine scheduler, the epochs into the
+    scheduler and the training loop, and the global batch (``batch_size x
+    num_gpus``, the batch the learning rate is given for) into
+    ``auto_scale_lr``::
 
         _base_ = ['./uniformer-small_in1k-pre_16x4x1_kinetics400-rgb.py']
         from uniformer_mm.engine.schedules import video_schedule  # noqa

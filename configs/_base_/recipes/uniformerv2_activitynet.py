@@ -16,7 +16,7 @@ _base_ = [
     '../models/uniformerv2_b16.py', '../datasets/activitynet.py',
     '../schedules/adamw_cosine_uniformerv2.py', '../default_runtime.py'
 ]
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = dict(
     backbone=dict(
@@ -35,8 +35,6 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(num_classes='${num_classes}', in_channels=1024))
 
-train_dataloader = dict(batch_size=8)  # x 8 GPUs = the official 64
-optim_wrapper = dict(optimizer=dict(lr=5e-6))
-param_scheduler = warmup_cosine(lr=5e-6, max_epochs=20, warmup_epochs=5)
-train_cfg = dict(max_epochs=20)
-auto_scale_lr = dict(base_batch_size=64)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=8, lr=5e-6, max_epochs=20, warmup_epochs=5)

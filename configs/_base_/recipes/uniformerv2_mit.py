@@ -13,7 +13,7 @@ _base_ = [
     '../models/uniformerv2_b16.py', '../datasets/mit.py',
     '../schedules/adamw_cosine_uniformerv2.py', '../default_runtime.py'
 ]
-from uniformer_mm.engine.schedules import warmup_cosine  # noqa: E402
+from uniformer_mm.engine.schedules import video_schedule  # noqa: E402
 
 model = dict(
     backbone=dict(
@@ -27,8 +27,6 @@ model = dict(
             prefix='backbone.')),
     cls_head=dict(num_classes='${num_classes}'))
 
-train_dataloader = dict(batch_size=64)  # x 8 GPUs = the official 512
-optim_wrapper = dict(optimizer=dict(lr=2e-5))
-param_scheduler = warmup_cosine(lr=2e-5, max_epochs=24, warmup_epochs=5)
-train_cfg = dict(max_epochs=24)
-auto_scale_lr = dict(base_batch_size=512)
+(train_dataloader, optim_wrapper, param_scheduler, train_cfg,
+ auto_scale_lr) = video_schedule(
+     batch_size=64, lr=2e-5, max_epochs=24, warmup_epochs=5)
