@@ -34,10 +34,12 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 __all__ = [
-    'NonFiniteLossError', 'NonFiniteWeightsError', 'ResumeError', 'nonfinite_entries',
-    'check_model_finite', 'check_state_finite', 'inspect_checkpoint',
-    'newest_intact_checkpoint', 'resolve_resume', 'intact_checkpoint_note'
+    'NonFiniteLossError', 'NonFiniteWeightsError', 'ResumeError',
+    'nonfinite_entries', 'check_model_finite', 'check_state_finite',
+    'inspect_checkpoint', 'newest_intact_checkpoint', 'resolve_resume',
+    'intact_checkpoint_note'
 ]
+
 
 class NonFiniteLossError(RuntimeError):
     """Too many consecutive steps had a non-finite loss or gradient (raised
